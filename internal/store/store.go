@@ -1,0 +1,78 @@
+// Package store defines what Vigie needs from an event store, as small
+// interfaces, and the types they share. Backends live in sub-packages
+// (sqlite, and later postgres); package storetest is the contract suite
+// every backend must pass.
+//
+// The package does not choose a backend or open one; cmd/vigie does.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/query"
+)
+
+// ErrNotFound is returned by Get for an unknown event ID.
+var ErrNotFound = errors.New("event not found")
+
+// DefaultLimit and MaxLimit bound the number of events one search returns.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+)
+
+// Appender stores events.
+type Appender interface {
+	// Append stores the batch durably: when it returns nil, every event
+	// survives a crash of the process and has its ID set, in batch order.
+	// On error nothing of the batch is stored. Events must not be modified
+	// by the caller during the call. Safe for concurrent use.
+	Append(ctx context.Context, batch []*event.Event) error
+}
+
+// Query selects events.
+type Query struct {
+	Expr query.Expr // nil matches every event
+	// From and To bound the event time: From <= Time < To. A zero value
+	// leaves that side open.
+	From, To time.Time
+	// Limit is the most events to return: 0 means DefaultLimit, and it is
+	// capped at MaxLimit. Count ignores it.
+	Limit int
+	// Before, when non-zero, returns only events with an ID below it, for
+	// paging through a result newest first.
+	Before event.ID
+}
+
+// Searcher finds stored events.
+type Searcher interface {
+	// Search returns matching events newest first (by time, then by ID).
+	Search(ctx context.Context, q Query) ([]*event.Event, error)
+	// Count returns how many events match, ignoring Limit and Before.
+	Count(ctx context.Context, q Query) (int64, error)
+	// Get returns one event, or ErrNotFound.
+	Get(ctx context.Context, id event.ID) (*event.Event, error)
+}
+
+// Retention says how much history to keep. A zero field means no limit.
+type Retention struct {
+	MaxAge   time.Duration // drop events whose time is older than now-MaxAge
+	MaxBytes int64         // drop the oldest events until the store is under this size
+}
+
+// Pruner enforces retention.
+type Pruner interface {
+	// Prune deletes events outside r and returns how many it removed.
+	Prune(ctx context.Context, r Retention, now time.Time) (int64, error)
+}
+
+// Store is what a backend provides in full.
+type Store interface {
+	Appender
+	Searcher
+	Pruner
+	Close() error
+}
