@@ -1,0 +1,122 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TokenFile is the name of the admin token file inside the data folder.
+const TokenFile = "admin.token"
+
+// NewToken returns a fresh random API token.
+func NewToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generating token: %w", err)
+	}
+	return "vigie_" + hex.EncodeToString(b[:]), nil
+}
+
+// LoadOrCreateAdmin reads the admin token from dir, or creates it (mode
+// 0600) when there is none. created reports whether it was just made, so
+// the caller can print it once.
+func LoadOrCreateAdmin(dir string) (token string, created bool, err error) {
+	path := filepath.Join(dir, TokenFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		token = strings.TrimSpace(string(b))
+		if token == "" {
+			return "", false, fmt.Errorf("%s is empty: delete it to have a new token made", path)
+		}
+		return token, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, fmt.Errorf("reading admin token: %w", err)
+	}
+	token, err = NewToken()
+	if err != nil {
+		return "", false, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, fmt.Errorf("creating admin token: %w", err)
+	}
+	if _, err := f.WriteString(token + "\n"); err != nil {
+		f.Close()
+		return "", false, fmt.Errorf("writing admin token: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", false, fmt.Errorf("writing admin token: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", false, fmt.Errorf("writing admin token: %w", err)
+	}
+	return token, true, nil
+}
+
+// Authenticator checks the credentials of a request against known tokens.
+// It is safe for concurrent use.
+type Authenticator struct {
+	hashes [][32]byte
+}
+
+// NewAuthenticator accepts the given tokens.
+func NewAuthenticator(tokens ...string) *Authenticator {
+	a := &Authenticator{}
+	for _, t := range tokens {
+		a.hashes = append(a.hashes, sha256.Sum256([]byte(t)))
+	}
+	return a
+}
+
+// Check reports whether r carries a known token, in any form the API and
+// the shippers use:
+//   - "Authorization: Bearer TOKEN" (Vigie's CLI, curl, Prometheus);
+//   - "Authorization: Basic" with TOKEN as the password, any user name
+//     (Beats, Fluent Bit, Vector and Logstash username/password);
+//   - "Authorization: ApiKey base64(id:TOKEN)" or base64(TOKEN) (Beats api_key).
+func (a *Authenticator) Check(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	scheme, cred, ok := strings.Cut(h, " ")
+	if !ok {
+		return false
+	}
+	cred = strings.TrimSpace(cred)
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		return a.known(cred)
+	case "basic":
+		_, pass, ok := r.BasicAuth()
+		return ok && a.known(pass)
+	case "apikey":
+		dec, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			return a.known(cred)
+		}
+		if _, key, ok := strings.Cut(string(dec), ":"); ok && a.known(key) {
+			return true
+		}
+		return a.known(string(dec))
+	}
+	return false
+}
+
+func (a *Authenticator) known(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	found := 0
+	for _, h := range a.hashes {
+		found |= subtle.ConstantTimeCompare(sum[:], h[:])
+	}
+	return found == 1
+}
