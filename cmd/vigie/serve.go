@@ -1,0 +1,222 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/vigie-sec/vigie/internal/api"
+	"github.com/vigie-sec/vigie/internal/auth"
+	"github.com/vigie-sec/vigie/internal/decode/detect"
+	"github.com/vigie-sec/vigie/internal/decode/jsonl"
+	decsyslog "github.com/vigie-sec/vigie/internal/decode/syslog"
+	"github.com/vigie-sec/vigie/internal/ingest"
+	"github.com/vigie-sec/vigie/internal/ingest/bulk"
+	"github.com/vigie-sec/vigie/internal/ingest/ndjson"
+	"github.com/vigie-sec/vigie/internal/ingest/syslog"
+	"github.com/vigie-sec/vigie/internal/store"
+	"github.com/vigie-sec/vigie/internal/store/sqlite"
+)
+
+const defaultDataDir = "vigie-data"
+
+func newServeCommand() *cobra.Command {
+	var (
+		configPath string
+		flags      serveConfig
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Vigie server: collect, store and search events",
+		Long: `Run the Vigie server. It keeps its data in one folder (--data), answers the
+API and the Elasticsearch bulk subset for shippers on --listen, and receives
+syslog on the addresses given.
+
+On first start it creates an admin API token, prints it once, and writes it
+to <data>/admin.token (mode 0600). Clients send it as
+"Authorization: Bearer <token>"; shippers' Elasticsearch outputs may send it
+as the password of any user, or as an API key.
+
+Settings not available as flags go in a YAML file (--config); unknown keys
+are rejected with the file and line. Flags override the file.`,
+		Example: `  vigie serve
+  vigie serve --data /var/lib/vigie --listen 0.0.0.0:8080 --syslog-udp :514 --syslog-tcp :601
+  vigie serve --config /etc/vigie/vigie.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(configPath)
+			if err != nil {
+				return err
+			}
+			cfg.Data = cmp.Or(flags.Data, cfg.Data, defaultDataDir)
+			cfg.Listen = cmp.Or(flags.Listen, cfg.Listen, "127.0.0.1:8080")
+			cfg.Syslog.UDP = cmp.Or(flags.Syslog.UDP, cfg.Syslog.UDP)
+			cfg.Syslog.TCP = cmp.Or(flags.Syslog.TCP, cfg.Syslog.TCP)
+			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "", "YAML configuration file")
+	f.StringVar(&flags.Data, "data", "", "data folder (default \"vigie-data\")")
+	f.StringVar(&flags.Listen, "listen", "", "HTTP API address (default \"127.0.0.1:8080\")")
+	f.StringVar(&flags.Syslog.UDP, "syslog-udp", "", "syslog UDP address, e.g. :514 (default off)")
+	f.StringVar(&flags.Syslog.TCP, "syslog-tcp", "", "syslog TCP address, e.g. :601 (default off)")
+	return cmd
+}
+
+func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte) (int, error) }) error {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("creating data folder: %w", err)
+	}
+	token, created, err := auth.LoadOrCreateAdmin(cfg.Data)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stderr, "Admin API token (shown once; also in %s):\n\n    %s\n\n",
+			filepath.Join(cfg.Data, auth.TokenFile), token)
+	}
+
+	st, err := sqlite.Open(filepath.Join(cfg.Data, "events.db"), sqlite.Config{})
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	defer st.Close()
+
+	pipe := ingest.New(st, ingest.Config{
+		QueueEvents: cfg.Ingest.QueueEvents,
+		BatchEvents: cfg.Ingest.BatchEvents,
+		Logger:      log,
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(pipe.Counters, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	maxRecord := int(cfg.Ingest.MaxRecord)
+	formats := detect.New(detect.Config{MaxRecord: maxRecord})
+	handler := api.New(api.Config{
+		Auth:    auth.NewAuthenticator(token),
+		Store:   st,
+		Sources: pipe.Counters,
+		Health:  pipe.Health,
+		Ingest: ndjson.New(ndjson.Config{Submit: pipe, JSON: jsonl.DecodeObject,
+			Decoder: formats.ByName, MaxBody: int64(cfg.HTTP.MaxBody), MaxRecord: maxRecord}),
+		Bulk:    bulk.New(bulk.Config{Submit: pipe, JSON: jsonl.DecodeObject, MaxBody: int64(cfg.HTTP.MaxBody), MaxRecord: maxRecord}),
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Version: buildVersion(),
+		Logger:  log,
+	})
+
+	var sl *syslog.Server
+	if cfg.Syslog.UDP != "" || cfg.Syslog.TCP != "" || cfg.Syslog.TLS != "" {
+		var tlsConfig *tls.Config
+		if cfg.Syslog.TLS != "" {
+			cert, err := tls.LoadX509KeyPair(cfg.Syslog.TLSCert, cfg.Syslog.TLSKey)
+			if err != nil {
+				return fmt.Errorf("syslog TLS certificate: %w", err)
+			}
+			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		dec := decsyslog.New(decsyslog.Config{})
+		sl, err = syslog.Listen(syslog.Config{
+			UDP: cfg.Syslog.UDP, TCP: cfg.Syslog.TCP, TLS: cfg.Syslog.TLS, TLSConfig: tlsConfig,
+			Queue: pipe, Decode: dec.DecodeMessage, MaxMessage: maxRecord, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("HTTP listener: %w", err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	useTLS := cfg.HTTP.TLSCert != ""
+
+	// Run the parts. Shutdown order: stop the transports (HTTP waits for
+	// requests in flight, which wait for their commits), then drain the
+	// pipeline, then close the store (deferred above).
+	pipeCtx, stopPipe := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPipe()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	wg.Go(func() { errc <- pipe.Run(pipeCtx) })
+	transportCtx, stopTransports := context.WithCancel(ctx)
+	defer stopTransports()
+	wg.Go(func() {
+		var err error
+		if useTLS {
+			err = srv.ServeTLS(ln, cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("HTTP server: %w", err)
+		}
+	})
+	if sl != nil {
+		wg.Go(func() { sl.Serve(transportCtx) })
+	}
+	wg.Go(func() { retention(transportCtx, st, cfg, log) })
+
+	log.Info("vigie serving", "api", ln.Addr().String(), "tls", useTLS, "data", cfg.Data,
+		"syslog_udp", cfg.Syslog.UDP, "syslog_tcp", cfg.Syslog.TCP, "syslog_tls", cfg.Syslog.TLS)
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-errc:
+		log.Error("stopping", "err", runErr)
+	}
+	stopTransports()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	if err := pipe.Close(shutdownCtx); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	stopPipe()
+	wg.Wait()
+	return runErr
+}
+
+// retention prunes the store on a schedule until ctx ends.
+func retention(ctx context.Context, st store.Pruner, cfg *serveConfig, log *slog.Logger) {
+	r := store.Retention{MaxAge: time.Duration(cfg.Retention.MaxAge), MaxBytes: int64(cfg.Retention.MaxBytes)}
+	if r.MaxAge == 0 && r.MaxBytes == 0 {
+		return
+	}
+	every := cmp.Or(time.Duration(cfg.Retention.Every), 10*time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := st.Prune(ctx, r, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Error("retention", "err", err)
+		} else if n > 0 {
+			log.Info("retention pruned events", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

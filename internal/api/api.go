@@ -1,0 +1,267 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/ingest"
+	"github.com/vigie-sec/vigie/internal/query"
+	"github.com/vigie-sec/vigie/internal/store"
+)
+
+// Authenticator checks a request's credentials.
+type Authenticator interface {
+	Check(r *http.Request) bool
+}
+
+// Sources reports per-source counters.
+type Sources interface {
+	Sources() []ingest.SourceStats
+}
+
+// Config holds the API's parts. All are required except Logger and Now.
+type Config struct {
+	Auth    Authenticator
+	Store   store.Searcher
+	Sources Sources
+	// Health returns nil when ingestion works, or why it does not.
+	Health  func() error
+	Ingest  http.Handler // POST /api/v1/events
+	Bulk    http.Handler // Elasticsearch subset
+	Metrics http.Handler // GET /metrics
+	Version string
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Error is an API error with its HTTP status and a stable code that
+// clients can branch on.
+type Error struct {
+	Status   int    `json:"-"`
+	Code     string `json:"code"`
+	Message  string `json:"error"`
+	Position *int   `json:"position,omitempty"` // byte offset in the query, for query_syntax
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func badRequest(code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+type server struct {
+	cfg Config
+}
+
+// New returns the API handler.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &server{cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handle(s.health))
+	mux.Handle("GET /api/v1/events", s.auth(s.handle(s.search)))
+	mux.Handle("GET /api/v1/events/{id}", s.auth(s.handle(s.get)))
+	mux.Handle("POST /api/v1/events", s.auth(cfg.Ingest))
+	mux.Handle("GET /api/v1/sources", s.auth(s.handle(s.sources)))
+	mux.Handle("GET /metrics", s.auth(cfg.Metrics))
+	mux.Handle("/api/", s.auth(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)}
+	})))
+	mux.Handle("/", s.auth(cfg.Bulk))
+	return mux
+}
+
+func (s *server) auth(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.Auth.Check(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
+			writeJSON(w, http.StatusUnauthorized, &Error{Code: "unauthorized",
+				Message: "missing or wrong API token: send Authorization: Bearer <token> (see <data>/admin.token)"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) handle(f func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := f(w, r)
+		if err == nil {
+			return
+		}
+		var ae *Error
+		if !errors.As(err, &ae) {
+			s.cfg.Logger.Error("api request", "method", r.Method, "path", r.URL.Path, "err", err)
+			ae = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+		}
+		writeJSON(w, ae.Status, ae)
+	}
+}
+
+func (s *server) health(w http.ResponseWriter, r *http.Request) error {
+	if err := s.cfg.Health(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "degraded", "error": err.Error()})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+	return nil
+}
+
+// SearchResponse is the body of GET /api/v1/events.
+type SearchResponse struct {
+	Events []*event.Event `json:"events"`
+	// Next is the "before" value that fetches the next page, or 0 when the
+	// page was not full.
+	Next event.ID `json:"next,omitempty"`
+}
+
+// CountResponse is the body of GET /api/v1/events?count=true.
+type CountResponse struct {
+	Count int64 `json:"count"`
+}
+
+func (s *server) search(w http.ResponseWriter, r *http.Request) error {
+	q, err := s.parseQuery(r)
+	if err != nil {
+		return err
+	}
+	if c := r.URL.Query().Get("count"); c == "true" || c == "1" {
+		n, err := s.cfg.Store.Count(r.Context(), q)
+		if err != nil {
+			return fmt.Errorf("counting events: %w", err)
+		}
+		writeJSON(w, http.StatusOK, CountResponse{Count: n})
+		return nil
+	}
+	events, err := s.cfg.Store.Search(r.Context(), q)
+	if err != nil {
+		return fmt.Errorf("searching events: %w", err)
+	}
+	resp := SearchResponse{Events: events}
+	if resp.Events == nil {
+		resp.Events = []*event.Event{}
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = store.DefaultLimit
+	}
+	if len(events) == min(limit, store.MaxLimit) && len(events) > 0 {
+		resp.Next = events[len(events)-1].ID
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *server) parseQuery(r *http.Request) (store.Query, error) {
+	v := r.URL.Query()
+	var q store.Query
+	expr, err := query.Parse(v.Get("q"))
+	if err != nil {
+		ae := badRequest("query_syntax", "query: %v", err)
+		var se *query.SyntaxError
+		if errors.As(err, &se) {
+			pos := se.Pos
+			ae.Position = &pos
+		}
+		return q, ae
+	}
+	q.Expr = expr
+	now := s.cfg.Now()
+	if q.From, err = ParseTime(v.Get("from"), now); err != nil {
+		return q, badRequest("bad_time", "from: %v", err)
+	}
+	if q.To, err = ParseTime(v.Get("to"), now); err != nil {
+		return q, badRequest("bad_time", "to: %v", err)
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 || n > store.MaxLimit {
+			return q, badRequest("bad_limit", "limit must be a number from 0 to %d, got %q", store.MaxLimit, l)
+		}
+		q.Limit = n
+	}
+	if b := v.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return q, badRequest("bad_cursor", "before must be an event id, got %q", b)
+		}
+		q.Before = event.ID(n)
+	}
+	return q, nil
+}
+
+// ParseTime reads a time bound: RFC 3339 ("2024-07-31T13:06:24Z"), a date
+// ("2024-07-31"), "now", or a duration back from now ("15m", "24h", "7d",
+// also written "now-15m"). An empty string is the zero time (open bound).
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return time.Time{}, nil
+	case s == "now":
+		return now, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	d := strings.TrimPrefix(strings.TrimPrefix(s, "now"), "-")
+	days := strings.HasSuffix(d, "d")
+	if days {
+		d = strings.TrimSuffix(d, "d") + "h"
+	}
+	dur, err := time.ParseDuration(d)
+	if err != nil || dur < 0 {
+		return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2024-07-31T13:06:24Z), a date, now, or a duration back from now (15m, 24h, 7d)", s)
+	}
+	if days {
+		dur *= 24
+	}
+	return now.Add(-dur), nil
+}
+
+func (s *server) get(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return badRequest("bad_id", "event id must be a positive number, got %q", r.PathValue("id"))
+	}
+	e, err := s.cfg.Store.Get(r.Context(), event.ID(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no event %d", id)}
+	}
+	if err != nil {
+		return fmt.Errorf("reading event %d: %w", id, err)
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// SourcesResponse is the body of GET /api/v1/sources.
+type SourcesResponse struct {
+	Sources []ingest.SourceStats `json:"sources"`
+}
+
+func (s *server) sources(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, SourcesResponse{Sources: s.cfg.Sources.Sources()})
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
