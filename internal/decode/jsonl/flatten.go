@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -51,6 +52,9 @@ type parser struct {
 	pos   int
 	depth int
 	path  []byte // the field name being built, such as "a.b.c"
+	// named says whether path is a field name: false only at the top of a
+	// text flattened with an empty prefix (an empty key makes an empty name).
+	named bool
 	e     *event.Event
 	// names interns field names, so that every event of a stream shares the
 	// same name strings instead of allocating its own.
@@ -107,6 +111,7 @@ func (p *parser) run(prefix string, raw []byte, e *event.Event) error {
 	p.s = string(raw)
 	p.pos, p.depth = 0, 0
 	p.path = append(p.path[:0], prefix...)
+	p.named = prefix != ""
 	p.e = e
 	if cap(e.Fields)-len(e.Fields) < p.lastFields {
 		fields := make([]event.Field, len(e.Fields), len(e.Fields)+p.lastFields+8)
@@ -156,7 +161,7 @@ func (p *parser) skipSpace() {
 
 // add appends one field named by the current path.
 func (p *parser) add(value string, t event.Type) error {
-	if len(p.path) == 0 {
+	if !p.named {
 		return errNoName
 	}
 	p.e.Fields = append(p.e.Fields, event.Field{Name: p.name(), Value: value, Type: t})
@@ -222,7 +227,7 @@ func (p *parser) objectValue() error {
 		return err
 	}
 	p.pos++ // '{'
-	base := len(p.path)
+	base, named := len(p.path), p.named
 	p.skipSpace()
 	if p.pos < len(p.s) && p.s[p.pos] == '}' {
 		p.pos++
@@ -234,12 +239,13 @@ func (p *parser) objectValue() error {
 		if p.pos >= len(p.s) || p.s[p.pos] != '"' {
 			return p.fail("expected a string key")
 		}
-		if base > 0 {
+		if named {
 			p.path = append(p.path, '.')
 		}
 		if err := p.appendKey(); err != nil {
 			return err
 		}
+		p.named = true
 		p.skipSpace()
 		if p.pos >= len(p.s) || p.s[p.pos] != ':' {
 			return p.fail("expected ':' after a key")
@@ -248,7 +254,7 @@ func (p *parser) objectValue() error {
 		if err := p.value(); err != nil {
 			return err
 		}
-		p.path = p.path[:base]
+		p.path, p.named = p.path[:base], named
 		p.skipSpace()
 		if p.pos >= len(p.s) {
 			return p.fail("unexpected end of input in an object")
@@ -368,9 +374,7 @@ func (p *parser) span() (start, end int, escaped bool, err error) {
 	p.pos++
 	start = p.pos
 	for {
-		for p.pos < len(p.s) && plain[p.s[p.pos]] {
-			p.pos++
-		}
+		p.skipPlain()
 		if p.pos >= len(p.s) {
 			return 0, 0, false, p.fail("unterminated string")
 		}
@@ -388,6 +392,36 @@ func (p *parser) span() (start, end int, escaped bool, err error) {
 			return 0, 0, false, p.fail(fmt.Sprintf("control character %#02x in a string", c))
 		}
 	}
+}
+
+// Word-at-a-time constants for skipPlain.
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	quotes = '"' * ones
+	slashs = '\\' * ones
+	spaces = 0x20 * ones
+)
+
+// skipPlain moves p.pos past ordinary string content, eight bytes at a time
+// while no byte of the word is a quote, a backslash or below 0x20 (the
+// classic "has zero byte" and "has byte less than" bit tricks), then byte by
+// byte. It makes string scanning about twice as fast on Windows event
+// messages (BenchmarkDecode).
+func (p *parser) skipPlain() {
+	s, i := p.s, p.pos
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, b := w^quotes, w^slashs
+		if ((q-ones)&^q|(b-ones)&^b|(w-spaces)&^w)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	p.pos = i
 }
 
 // escape checks the escape sequence at p.pos and moves past it.
@@ -447,12 +481,12 @@ func (p *parser) appendKey() error {
 // as encoding/json does.
 func unescape(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			i++
-			continue
+		j := strings.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return append(dst, s[i:]...)
 		}
+		dst = append(dst, s[i:i+j]...)
+		i += j
 		switch s[i+1] {
 		case 'b':
 			dst = append(dst, '\b')

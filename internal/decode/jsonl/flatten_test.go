@@ -43,6 +43,8 @@ func TestFlatten(t *testing.T) {
 			[]event.Field{f(`a.b.c"`, "1", n)}},
 		{"utf8", "", `{"ключ":"значение ✓"}`,
 			[]event.Field{f("ключ", "значение ✓", s)}},
+		{"empty keys", "", `{"":{"":1,"a":[{"":2}]}}`,
+			[]event.Field{f(".", "1", n), f(".a.", "2", n)}},
 		{"duplicate keys kept in order", "", `{"a":1,"a":2}`,
 			[]event.Field{f("a", "1", n), f("a", "2", n)}},
 		{"whitespace", "", " \t{ \"a\" :\r\n [ 1 , 2 ] } \n",
@@ -120,8 +122,8 @@ func referenceFlatten(data []byte) ([]event.Field, bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var fields []event.Field
-	var walk func(path string) bool
-	walk = func(path string) bool {
+	var walk func(path string, named bool) bool
+	walk = func(path string, named bool) bool {
 		tok, err := dec.Token()
 		if err != nil {
 			return false
@@ -137,16 +139,16 @@ func referenceFlatten(data []byte) ([]event.Field, bool) {
 						return false
 					}
 					name := k.(string)
-					if path != "" {
+					if named {
 						name = path + "." + name
 					}
-					if !walk(name) {
+					if !walk(name, true) {
 						return false
 					}
 				}
 			case '[':
 				for dec.More() {
-					if !walk(path) {
+					if !walk(path, named) {
 						return false
 					}
 				}
@@ -168,7 +170,7 @@ func referenceFlatten(data []byte) ([]event.Field, bool) {
 		}
 		return true
 	}
-	if !walk("") {
+	if !walk("", false) {
 		return nil, false
 	}
 	if _, err := dec.Token(); err != io.EOF {
