@@ -40,7 +40,7 @@ type pred interface {
 func Compile(e Expr) (*Matcher, error) {
 	p, err := compile(e)
 	if err != nil {
-		return nil, fmt.Errorf("compiling query %s: %w", exprString(e), err)
+		return nil, fmt.Errorf("compiling query: %w", err)
 	}
 	return &Matcher{root: p}, nil
 }
@@ -253,7 +253,18 @@ func (m *valueMatcher) match(s string) bool {
 }
 
 func (m *valueMatcher) cost() int {
-	return [...]int{valueExact: 10, valueAny: 5, valueStars: 20, valueGlob: 50}[m.kind]
+	switch m.kind {
+	case valueAny:
+		return 5
+	case valueExact:
+		return 10
+	case valueStars:
+		if s := m.stars.shape(); s == "prefix" || s == "suffix" {
+			return 12
+		}
+		return 20
+	}
+	return 50
 }
 
 // fieldTerm is a Term with a field.
