@@ -99,7 +99,7 @@ func (s *scanner) record(off int) bool {
 	s.added = s.added[:0]
 	s.err = nil
 	work, args := s.work, len(s.args)
-	c := cursor{buf: s.buf, off: off}
+	c := cursor{buf: s.buf, off: off, work: &s.work}
 	if s.binXML(&c, 0) {
 		return true
 	}
@@ -214,7 +214,7 @@ func (s *scanner) instance(c *cursor, depth int) (more, ok bool) {
 	descs := c.off
 	c.skip(int(count) * 4)
 	for i := range int(count) {
-		d := cursor{buf: c.buf, off: descs + 4*i}
+		d := cursor{buf: c.buf, off: descs + 4*i, work: c.work}
 		n := int(d.u16())
 		typ := d.u16()
 		if !s.value(c, typ, n, depth) {
@@ -276,11 +276,17 @@ func (s *scanner) value(c *cursor, typ uint16, n, depth int) bool {
 	return true
 }
 
-// cursor reads a chunk the way the parser's ParseContext does.
+// cursor reads a chunk the way the parser's ParseContext does. It adds
+// the cost of the bytes it reads to *work: the parser decodes or copies
+// them, or allocates zeros when they are past the end.
 type cursor struct {
-	buf []byte
-	off int
+	buf  []byte
+	off  int
+	work *int
 }
+
+// bytesPerUnit is how many bytes the parser reads for the cost of a token.
+const bytesPerUnit = 16
 
 func (c *cursor) u8() uint8 {
 	if len(c.buf) < c.off+1 {
@@ -321,6 +327,7 @@ func (c *cursor) u64() uint64 {
 // bytes returns the next n bytes, or nil (read as zeros) without moving
 // when they are not all there.
 func (c *cursor) bytes(n int) []byte {
+	*c.work += n / bytesPerUnit
 	if c.off+n > len(c.buf) {
 		return nil
 	}
@@ -336,6 +343,9 @@ func (c *cursor) skip(n int) { c.off += n }
 func (c *cursor) name() {
 	at := int(c.u32())
 	if at != c.off {
+		ref := cursor{buf: c.buf, off: at + 4 + 2, work: c.work}
+		n := int(ref.u16()) + 1
+		ref.bytes(n * 2)
 		return
 	}
 	c.skip(4 + 2)

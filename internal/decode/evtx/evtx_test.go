@@ -474,6 +474,7 @@ func TestWorkBudget(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("busiest chunk costs %d", most)
 	if most == 0 || most > 60000 {
 		t.Errorf("busiest chunk costs %d, want 1 to 60000 (chunkBudget is %d)", most, chunkBudget)
 	}
