@@ -126,6 +126,10 @@ func (p *starPattern) shape() string {
 type glob struct {
 	elems []globElem
 	stars []int // indexes of the opStar elements, ascending
+	// longest is the longest literal run of the pattern, lowercased: s
+	// cannot match without it, and looking for it first rejects most
+	// values at the speed of a substring search (BenchmarkWildcard).
+	longest string
 }
 
 type globOp uint8
@@ -154,6 +158,9 @@ func newGlob(items []patternItem) *glob {
 			for _, r := range it.text {
 				g.elems = append(g.elems, globElem{op: opRune, r: r})
 			}
+			if len(it.text) > len(g.longest) {
+				g.longest = it.text
+			}
 		}
 	}
 	return g
@@ -164,6 +171,11 @@ func newGlob(items []patternItem) *glob {
 // of s that starts and ends at a word boundary (see isBoundary), and its
 // wildcards match no white space.
 func (g *glob) match(s string, words bool) bool {
+	if g.longest != "" {
+		if i, _ := indexFold(s, g.longest); i < 0 {
+			return false
+		}
+	}
 	accept := len(g.elems)
 	n := accept/64 + 1
 	var buf [8]uint64
