@@ -51,9 +51,9 @@ func TestWildcardValue(t *testing.T) {
 	f(`a?c`, `aéc`, true)
 	f(`*?`, `x`, true)
 	f(`?*?`, `x`, false)
-	f(`k*`, "\u212a", true)    // Kelvin sign lowercases to k
-	f(`*i`, "\u0130", true)    // so does İ to i
-	f(`ß*`, "SS", false)       // no full case folding
+	f(`k*`, "\u212a", true) // Kelvin sign lowercases to k
+	f(`*i`, "\u0130", true) // so does İ to i
+	f(`ß*`, "SS", false)    // no full case folding
 	f(`straße`+"*", `STRAßE`, true)
 	f(`*мир*`, `Привет, МИР!`, true)
 }
