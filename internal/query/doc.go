@@ -40,8 +40,8 @@
 // query_string defaults to OR): an analyst adding a word narrows a search.
 // The prefix operators -, + and ! must touch their term.
 //
-// Field names are letters, digits and . _ @ - (e.g. @timestamp,
-// winlog.event_data.TargetUserName). White space may follow the ':'. In a
+// Field names are ASCII letters and digits, . _ @ - and non-ASCII
+// characters (e.g. @timestamp, winlog.event_data.TargetUserName). White space may follow the ':'. In a
 // value, ':' is literal (source.ip:fe80::1); in a bare word it ends the
 // field name, so URLs and Windows paths as bare words must be quoted or
 // have '\:'. A value may not be a bare AND, OR or NOT: quote it.

@@ -18,8 +18,12 @@ import (
 // as numbers and times. Within And and Or, cheaper checks run first.
 //
 // A Matcher is immutable and safe for concurrent use. Matching does not
-// allocate, except for a wildcard or a non-numeric range on _id, and for
-// wildcard patterns longer than 255 runes.
+// allocate, except to format a special field as text (a wildcard on
+// @timestamp or _id, say), to parse a time with a numeric zone offset in a
+// range, and for wildcard patterns longer than 255 characters. Its cost is
+// linear in the size of the values it reads for everything but
+// adversarial cases (a long word whose prefix repeats throughout the text),
+// and bounded by O(len(value) × len(pattern)) always.
 type Matcher struct {
 	root pred
 }
