@@ -136,31 +136,40 @@ func Annotate(e *event.Event, program, msg string) bool {
 
 // AddTo appends a's non-empty fields to e. Call e.Sort afterwards.
 func (a *Auth) AddTo(e *event.Event) {
+	e.Fields = a.AppendFields(e.Fields)
+}
+
+// AppendFields appends a's non-empty fields to dst, sorted by name, and
+// returns the extended slice. A decoder can merge them with its own sorted
+// fields instead of sorting the whole event.
+func (a *Auth) AppendFields(dst []event.Field) []event.Field {
 	add := func(name, value string) {
 		if value != "" {
-			e.Add(name, value)
+			dst = append(dst, event.Field{Name: name, Value: value})
 		}
 	}
+	// In the order of their names.
 	add(event.EventAction, a.Action)
 	add(event.EventCategory, a.Category)
-	add(event.EventType, a.Type)
 	add(event.EventOutcome, a.Outcome)
 	add(EventReason, a.Reason)
-	add(event.UserName, a.User)
-	add(EffectiveUserName, a.EffectiveUser)
+	add(event.EventType, a.Type)
+	add(SourceDomain, a.SourceDomain)
 	add(event.SourceIP, a.SourceIP)
 	if a.SourcePort != "" {
-		e.AddTyped(event.SourcePort, a.SourcePort, event.Number)
+		dst = append(dst, event.Field{Name: event.SourcePort, Value: a.SourcePort, Type: event.Number})
 	}
-	add(SourceDomain, a.SourceDomain)
+	if a.Repeat > 0 {
+		dst = append(dst, event.Field{Name: RepeatCount, Value: strconv.Itoa(a.Repeat), Type: event.Number})
+	}
 	add(SSHMethod, a.Method)
 	add(SSHSignature, a.Signature)
-	add(SudoTTY, a.TTY)
-	add(SudoPWD, a.PWD)
 	add(SudoCommand, a.Command)
-	if a.Repeat > 0 {
-		e.AddTyped(RepeatCount, strconv.Itoa(a.Repeat), event.Number)
-	}
+	add(SudoPWD, a.PWD)
+	add(SudoTTY, a.TTY)
+	add(EffectiveUserName, a.EffectiveUser)
+	add(event.UserName, a.User)
+	return dst
 }
 
 // parse dispatches on the program name, then tries the forms any program

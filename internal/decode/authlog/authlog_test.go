@@ -349,8 +349,7 @@ func TestAddToAllFields(t *testing.T) {
 		SourceIP: "1.2.3.4", SourcePort: "5", SourceDomain: "d", Method: "m", Signature: "s",
 		TTY: "tty", PWD: "pwd", Command: "cmd", Repeat: 2}
 	var e event.Event
-	a.AddTo(&e)
-	e.Sort()
+	a.AddTo(&e) // sorted without e.Sort
 	var names []string
 	for _, f := range e.Fields {
 		names = append(names, f.Name+"="+f.Value)

@@ -13,27 +13,28 @@ import (
 const maxTag = 64
 
 // decodeBSD decodes an RFC 3164 message, "<PRI>TIMESTAMP HOST TAG[PID]: MSG",
-// where <PRI> and HOST may be missing.
-func (d *Decoder) decodeBSD(s string, e *event.Event) error {
+// where <PRI> and HOST may be missing. It appends to fields.
+func (d *Decoder) decodeBSD(s string, fields []event.Field) ([]event.Field, header, error) {
+	var h header
 	pri, rest, hasPri := cutPriority(s)
 	if hasPri {
-		addPriority(e, pri)
+		fields = addPriority(fields, pri)
 	} else if s[0] == '<' {
-		return &ParseError{Format: "rfc3164", Msg: "expecting a priority value within angle brackets, 0 to 191"}
+		return fields, h, &ParseError{Format: "rfc3164", Msg: "expecting a priority value within angle brackets, 0 to 191"}
 	}
 	t, rest, ok := d.cutTimestamp(rest)
 	if !ok {
 		if !hasPri {
-			return &ParseError{Format: "rfc3164", Msg: `expecting a timestamp such as "Dec 10 06:55:46"`}
+			return fields, h, &ParseError{Format: "rfc3164", Msg: `expecting a timestamp such as "Dec 10 06:55:46"`}
 		}
 		// RFC 3164 section 4.3.3: a message with a valid PRI and no
 		// header is kept whole as the message.
-		addMessage(e, "", "", strings.Trim(rest, " \t"))
-		return nil
+		h.message = strings.Trim(rest, " \t")
+		return addProgram(fields, "", "", h.message), h, nil
 	}
-	e.Time = t
+	h.time = t
 	if rest != "" && rest[0] != ' ' {
-		return &ParseError{Format: "rfc3164", Offset: len(s) - len(rest), Msg: "expecting a space after the timestamp"}
+		return fields, h, &ParseError{Format: "rfc3164", Offset: len(s) - len(rest), Msg: "expecting a space after the timestamp"}
 	}
 	rest = strings.TrimLeft(rest, " ")
 
@@ -42,14 +43,14 @@ func (d *Decoder) decodeBSD(s string, e *event.Event) error {
 	host, after, _ := strings.Cut(rest, " ")
 	if host != "" && host[len(host)-1] != ':' && strings.IndexByte(host, '[') < 0 {
 		if host != "-" {
-			e.Add(event.HostName, host)
+			fields = append(fields, event.Field{Name: event.HostName, Value: host})
 		}
 		rest = strings.TrimLeft(after, " ")
 	}
 
 	app, pid, msg := cutTag(rest)
-	addMessage(e, app, pid, strings.Trim(msg, " \t"))
-	return nil
+	h.appname, h.message = app, strings.Trim(msg, " \t")
+	return addProgram(fields, app, pid, h.message), h, nil
 }
 
 // cutTag splits "sshd[24200]: msg" into "sshd", "24200" and " msg". The

@@ -25,10 +25,11 @@ func isRFC5424(s string) bool {
 }
 
 // decode5424 decodes an RFC 5424 message, line, with go-syslog; s is the
-// same text as a string. Its best-effort mode is not used: a partial result
-// would be discarded anyway, because an event marked malformed keeps only
-// its raw bytes.
-func (d *Decoder) decode5424(line []byte, s string, e *event.Event) error {
+// same text as a string. It appends to fields. Best-effort mode is not
+// used: a partial result would be discarded anyway, because an event marked
+// malformed keeps only its raw bytes.
+func (d *Decoder) decode5424(line []byte, s string, fields []event.Field) ([]event.Field, header, error) {
+	var h header
 	p, _ := d.parsers.Get().(gosyslog.Machine)
 	if p == nil {
 		p = rfc5424.NewMachine()
@@ -36,39 +37,38 @@ func (d *Decoder) decode5424(line []byte, s string, e *event.Event) error {
 	m, err := p.Parse(line)
 	d.parsers.Put(p)
 	if err != nil {
-		return libraryError("rfc5424", err)
+		return fields, h, libraryError("rfc5424", err)
 	}
 	msg, ok := m.(*rfc5424.SyslogMessage)
 	if !ok || msg.Priority == nil {
-		return &ParseError{Format: "rfc5424", Msg: "parser returned no message"}
+		return fields, h, &ParseError{Format: "rfc5424", Msg: "parser returned no message"}
 	}
 
 	if msg.Timestamp != nil {
-		e.Time = *msg.Timestamp
+		h.time = *msg.Timestamp
 	}
 	pri, _, _ := cutPriority(s)
-	addPriority(e, pri)
-	e.AddTyped(FieldVersion, strconv.Itoa(int(msg.Version)), event.Number)
+	fields = addPriority(fields, pri)
+	fields = append(fields, event.Field{Name: FieldVersion, Value: strconv.Itoa(int(msg.Version)), Type: event.Number})
 	if msg.Hostname != nil {
-		e.Add(event.HostName, *msg.Hostname)
+		fields = append(fields, event.Field{Name: event.HostName, Value: *msg.Hostname})
 	}
 	if msg.MsgID != nil {
-		e.Add(FieldMsgID, *msg.MsgID)
+		fields = append(fields, event.Field{Name: FieldMsgID, Value: *msg.MsgID})
 	}
 	if msg.StructuredData != nil {
 		for id, params := range *msg.StructuredData {
 			for name, value := range params {
-				e.Add(FieldSDPrefix+id+"."+name, value)
+				fields = append(fields, event.Field{Name: FieldSDPrefix + id + "." + name, Value: value})
 			}
 		}
 	}
-	var text string
 	if msg.Message != nil {
 		// RFC 5424 section 6.4: a UTF-8 message starts with a byte order mark.
-		text = strings.TrimSpace(strings.TrimPrefix(*msg.Message, "\uFEFF"))
+		h.message = strings.TrimSpace(strings.TrimPrefix(*msg.Message, "\uFEFF"))
 	}
-	addMessage(e, deref(msg.Appname), deref(msg.ProcID), text)
-	return nil
+	h.appname = deref(msg.Appname)
+	return addProgram(fields, h.appname, deref(msg.ProcID), h.message), h, nil
 }
 
 func deref(s *string) string {
