@@ -238,3 +238,21 @@ func TestCrowdSecAccessLogs(t *testing.T) {
 	}
 	t.Logf("%d cases, %d lines, %d expected alert sources found among source.ip (%d in error logs, not checked)", len(cases), events, checked, skipped)
 }
+
+// TestFieldsInOrder checks that DecodeLine adds its fields sorted by name,
+// which keeps decode.Line's sort cheap (BenchmarkDecode).
+func TestFieldsInOrder(t *testing.T) {
+	var e event.Event
+	line := `example.com:8080 ::ffff:1.2.3.4 - bob [30/Sep/2021:09:11:54 +0000] "GET /a?b HTTP/1.1" 200 10 "http://r/" "ua"`
+	if err := DecodeLine([]byte(line), &e); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(e.Fields); i++ {
+		if e.Fields[i-1].Name >= e.Fields[i].Name {
+			t.Errorf("field %q comes before %q", e.Fields[i-1].Name, e.Fields[i].Name)
+		}
+	}
+	if got, want := len(e.Fields), 15; got != want {
+		t.Errorf("got %d fields, want %d: %v", got, want, fields(&e))
+	}
+}
