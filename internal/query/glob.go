@@ -2,7 +2,6 @@ package query
 
 import (
 	"errors"
-	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -120,43 +119,55 @@ func (p *starPattern) shape() string {
 
 // glob is the general wildcard matcher, for patterns with '?' and for
 // bare words with several wildcards. It simulates the pattern as a
-// nondeterministic automaton whose states are pattern positions, kept in a
-// bit set, so a match costs O(len(s) × len(pattern)) at worst and never
-// backtracks.
+// nondeterministic automaton whose states are the pattern positions, kept
+// in a bit set and advanced for all positions at once with shifts and
+// masks (the shift-and algorithm): a match costs O(len(s) × len(pattern)
+// / 64) and never backtracks. Parse caps patterns at MaxPatternLen, so a
+// set is at most 17 words.
 type glob struct {
-	elems []globElem
-	stars []int // indexes of the opStar elements, ascending
+	size  int      // pattern positions; bit size of a set is the accept state
+	words int      // uint64 words in a state set
+	star  []uint64 // positions holding '*'
+	one   []uint64 // positions holding '?'
+	// runes are the masks of the positions holding each literal rune: the
+	// mask of ASCII rune r is runes[ascii[r]-1] when ascii[r] > 0, that of
+	// another rune runes[other[r]-1].
+	runes [][]uint64
+	ascii [utf8.RuneSelf]int32
+	other map[rune]int32
+	// firstStar says whether position 0 holds '*'.
+	firstStar bool
 	// longest is the longest literal run of the pattern, lowercased: s
 	// cannot match without it, and looking for it first rejects most
 	// values at the speed of a substring search (BenchmarkWildcard).
 	longest string
 }
 
-type globOp uint8
-
-const (
-	opRune globOp = iota // one rune equal to r (lowercased)
-	opOne                // '?': any one rune
-	opStar               // '*': any run of runes
-)
-
-type globElem struct {
-	op globOp
-	r  rune
-}
-
 func newGlob(items []patternItem) *glob {
-	g := &glob{}
+	size := 0
+	for _, it := range items {
+		if it.wildcard != 0 {
+			size++
+		} else {
+			size += utf8.RuneCountInString(it.text)
+		}
+	}
+	g := &glob{size: size, words: size/64 + 1}
+	g.star, g.one = make([]uint64, g.words), make([]uint64, g.words)
+	p := 0
 	for _, it := range items {
 		switch it.wildcard {
 		case '*':
-			g.stars = append(g.stars, len(g.elems))
-			g.elems = append(g.elems, globElem{op: opStar})
+			setBit(g.star, p)
+			g.firstStar = g.firstStar || p == 0
+			p++
 		case '?':
-			g.elems = append(g.elems, globElem{op: opOne})
+			setBit(g.one, p)
+			p++
 		default:
 			for _, r := range it.text {
-				g.elems = append(g.elems, globElem{op: opRune, r: r})
+				setBit(g.maskFor(r), p)
+				p++
 			}
 			if len(it.text) > len(g.longest) {
 				g.longest = it.text
@@ -164,6 +175,39 @@ func newGlob(items []patternItem) *glob {
 		}
 	}
 	return g
+}
+
+// maskFor returns the mask of rune r, adding it if it is new.
+func (g *glob) maskFor(r rune) []uint64 {
+	if m := g.mask(r); m != nil {
+		return m
+	}
+	g.runes = append(g.runes, make([]uint64, g.words))
+	id := int32(len(g.runes))
+	if r < utf8.RuneSelf {
+		g.ascii[r] = id
+	} else {
+		if g.other == nil {
+			g.other = make(map[rune]int32)
+		}
+		g.other[r] = id
+	}
+	return g.runes[id-1]
+}
+
+// mask returns the mask of rune r, or nil when the pattern does not hold
+// it.
+func (g *glob) mask(r rune) []uint64 {
+	var id int32
+	if r < utf8.RuneSelf {
+		id = g.ascii[r]
+	} else {
+		id = g.other[r]
+	}
+	if id == 0 {
+		return nil
+	}
+	return g.runes[id-1]
 }
 
 // match reports whether the pattern matches s. When words is false the
@@ -176,24 +220,20 @@ func (g *glob) match(s string, words bool) bool {
 			return false
 		}
 	}
-	accept := len(g.elems)
-	n := accept/64 + 1
-	var buf [8]uint64
+	var buf [2 * (MaxPatternLen/64 + 1)]uint64
 	var cur, next []uint64
-	if 2*n <= len(buf) {
-		cur, next = buf[:n], buf[n:2*n]
+	if 2*g.words <= len(buf) {
+		cur, next = buf[:g.words], buf[g.words:2*g.words]
 	} else {
-		cur, next = make([]uint64, n), make([]uint64, n)
+		cur, next = make([]uint64, g.words), make([]uint64, g.words)
 	}
 	if !words {
-		setBit(cur, 0)
-		g.closeStars(cur)
+		g.start(cur)
 	}
 	for i := 0; ; {
 		if words && isBoundary(s, i) {
-			setBit(cur, 0)
-			g.closeStars(cur)
-			if hasBit(cur, accept) {
+			g.start(cur)
+			if hasBit(cur, g.size) {
 				return true
 			}
 		}
@@ -207,59 +247,53 @@ func (g *glob) match(s string, words bool) bool {
 			r, w = utf8.DecodeRuneInString(s[i:])
 			r = unicode.ToLower(r)
 		}
-		wild := !words || !unicode.IsSpace(r)
-		clear(next)
-		for k, word := range cur {
-			for word != 0 {
-				p := k*64 + bits.TrailingZeros64(word)
-				word &= word - 1
-				if p == accept {
-					continue
-				}
-				switch e := g.elems[p]; e.op {
-				case opRune:
-					if e.r == r {
-						setBit(next, p+1)
-					}
-				case opOne:
-					if wild {
-						setBit(next, p+1)
-					}
-				case opStar:
-					if wild {
-						setBit(next, p)
-					}
-				}
-			}
-		}
-		g.closeStars(next)
-		cur, next = next, cur
 		i += w
-		if !words && isEmpty(cur) {
+		if !g.step(cur, next, g.mask(r), !words || !unicode.IsSpace(r)) && !words {
 			return false
 		}
+		cur, next = next, cur
 	}
-	return !words && hasBit(cur, accept)
+	return !words && hasBit(cur, g.size)
 }
 
-// closeStars adds the states reachable by letting a '*' match nothing.
-// Parse collapses runs of '*', so one ascending pass is enough.
-func (g *glob) closeStars(set []uint64) {
-	for _, p := range g.stars {
-		if hasBit(set, p) {
-			setBit(set, p+1)
-		}
+// start adds the initial states to set.
+func (g *glob) start(set []uint64) {
+	setBit(set, 0)
+	if g.firstStar {
+		setBit(set, 1)
 	}
+}
+
+// step sets next to the states reached from cur by reading a rune whose
+// mask is eq; wild says whether '*' and '?' may match the rune. It
+// reports whether any state is reached.
+func (g *glob) step(cur, next, eq []uint64, wild bool) bool {
+	var carry uint64
+	for k, c := range cur {
+		var advance, stay uint64
+		if eq != nil {
+			advance = c & eq[k]
+		}
+		if wild {
+			advance |= c & g.one[k]
+			stay = c & g.star[k]
+		}
+		next[k] = advance<<1 | carry | stay
+		carry = advance >> 63
+	}
+	// Let each '*' reached match nothing, too. Parse collapses runs of
+	// '*', so the position after a '*' is never a '*' and one pass does.
+	carry = 0
+	var any uint64
+	for k, n := range next {
+		s := n & g.star[k]
+		n |= s<<1 | carry
+		carry = s >> 63
+		next[k] = n
+		any |= n
+	}
+	return any != 0
 }
 
 func setBit(set []uint64, i int)      { set[i/64] |= 1 << (i % 64) }
 func hasBit(set []uint64, i int) bool { return set[i/64]&(1<<(i%64)) != 0 }
-
-func isEmpty(set []uint64) bool {
-	for _, w := range set {
-		if w != 0 {
-			return false
-		}
-	}
-	return true
-}

@@ -223,14 +223,21 @@ func TestWildcardAgainstReference(t *testing.T) {
 }
 
 func TestGlobLongPattern(t *testing.T) {
-	// More than 255 elements: the state sets do not fit on the stack.
-	p := strings.Repeat("a?", 200) + "*"
+	// Longer than MaxPatternLen, so that the state sets do not fit in the
+	// array on the stack, and span many words.
+	p := strings.Repeat("a?", 1500) + "*"
 	items, _ := parsePattern(p)
 	g := newGlob(items)
-	if !g.match(strings.Repeat("ab", 200)+"tail", false) {
+	if !g.match(strings.Repeat("ab", 1500)+"tail", false) {
 		t.Fatalf("long pattern does not match")
 	}
-	if g.match(strings.Repeat("ab", 199), false) {
+	if g.match(strings.Repeat("ab", 1499), false) {
 		t.Fatalf("long pattern matches a short value")
+	}
+	if g.match(strings.Repeat("ab", 1499)+"bb", false) {
+		t.Fatalf("long pattern matches a wrong value")
+	}
+	if !g.match("x "+strings.Repeat("ab", 1500)+"tail", true) {
+		t.Fatalf("long pattern does not match words")
 	}
 }

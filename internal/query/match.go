@@ -19,8 +19,8 @@ import (
 //
 // A Matcher is immutable and safe for concurrent use. Matching does not
 // allocate, except to format a special field as text (a wildcard on
-// @timestamp or _id, say), to parse a time with a numeric zone offset in a
-// range, and for wildcard patterns longer than 255 characters. Its cost is
+// @timestamp or _id, say) and to parse a time with a numeric zone offset
+// in a range. Its cost is
 // linear in the size of the values it reads for everything but
 // adversarial cases (a long word whose prefix repeats throughout the text),
 // and bounded by O(len(value) × len(pattern)) always.
@@ -40,7 +40,8 @@ type pred interface {
 // Compile compiles e for matching many events. A nil e, like a nil
 // operand, matches every event. Every tree Parse returns compiles; Compile
 // rejects only trees built by hand with a nil node pointer, a Range
-// without a field, or a Term with Wildcard set and a malformed Pattern.
+// without a field, or a Term with Wildcard set and a malformed Pattern or
+// one longer than MaxPatternLen.
 func Compile(e Expr) (*Matcher, error) {
 	p, err := compile(e)
 	if err != nil {
@@ -288,6 +289,9 @@ type fieldTerm struct {
 func compileTerm(t *Term) (pred, error) {
 	if t.Wildcard && t.Pattern == "" {
 		return nil, fmt.Errorf("wildcard term %q has no pattern", t.Value)
+	}
+	if t.Wildcard && len(t.Pattern) > MaxPatternLen {
+		return nil, fmt.Errorf("wildcard pattern is longer than %d bytes", MaxPatternLen)
 	}
 	if t.Field == "" {
 		return compileText(t)

@@ -420,6 +420,7 @@ func TestCompileErrors(t *testing.T) {
 	f(&Term{Field: "f", Value: `a\`, Wildcard: true, Pattern: `a\`}, `unpaired '\'`)
 	f(&Term{Field: "f", Value: "a*", Wildcard: true}, "has no pattern")
 	f(&Not{Operand: (*Term)(nil)}, "nil *Term")
+	f(&Term{Field: "f", Wildcard: true, Pattern: strings.Repeat("?", MaxPatternLen+1)}, "longer than 1024 bytes")
 	f(&And{Operands: []Expr{&Term{Value: "a"}, (*Or)(nil)}}, "nil *Or")
 }
 

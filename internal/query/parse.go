@@ -13,6 +13,10 @@ const (
 	// MaxDepth is how deeply parentheses, field groups and prefix
 	// operators (NOT, -, +, !) may nest.
 	MaxDepth = 100
+	// MaxPatternLen is the longest wildcard pattern (Term.Pattern) Parse
+	// accepts, in bytes. It bounds the automaton that matches the most
+	// general patterns (see glob) to 17 words of state.
+	MaxPatternLen = 1024
 )
 
 // existsField is the pseudo-field of _exists_:name.
@@ -215,7 +219,7 @@ func (p *parser) parsePrimary(field string) (Expr, error) {
 		if field == "" && t.wild && t.pattern == "*" {
 			e = &All{}
 		} else {
-			e = wordTerm(field, t, t.pos)
+			e, err = wordTerm(field, t, t.pos)
 		}
 	case tokField:
 		p.pos = t.end
@@ -306,7 +310,7 @@ func (p *parser) parseValue(f token) (Expr, error) {
 		return &Term{Field: name, Value: t.text, Phrase: true, Pos: f.pos}, nil
 	case tokWord:
 		p.pos = t.end
-		return wordTerm(name, t, f.pos), nil
+		return wordTerm(name, t, f.pos)
 	case tokRange:
 		return p.parseRange(name, f.pos, t)
 	case tokCompare:
@@ -340,8 +344,11 @@ func validField(name string) bool {
 	return true
 }
 
-func wordTerm(field string, t token, pos int) *Term {
-	return &Term{Field: field, Value: t.text, Wildcard: t.wild, Pattern: t.pattern, Pos: pos}
+func wordTerm(field string, t token, pos int) (Expr, error) {
+	if len(t.pattern) > MaxPatternLen {
+		return nil, errorf(t.pos, "wildcard pattern is longer than %d bytes (quote the value to match it literally)", MaxPatternLen)
+	}
+	return &Term{Field: field, Value: t.text, Wildcard: t.wild, Pattern: t.pattern, Pos: pos}, nil
 }
 
 // parseRange parses field:[lo TO hi] from the '[' or '{' token open.

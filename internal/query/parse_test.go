@@ -285,6 +285,8 @@ func TestParseErrors(t *testing.T) {
 	f("f:"+strings.Repeat("(", MaxDepth+1)+"a"+strings.Repeat(")", MaxDepth+1), 2+MaxDepth, "nested more than 100 levels deep")
 	f(strings.Repeat("a ", MaxQueryLen/2)+"b", MaxQueryLen, "query is longer than 65536 bytes")
 	f("a \xff b", 2, "invalid UTF-8")
+	f("x f:"+strings.Repeat("?", MaxPatternLen+1), 4, "wildcard pattern is longer than 1024 bytes")
+	f("x "+strings.Repeat("a", MaxPatternLen)+"*", 2, "wildcard pattern is longer than 1024 bytes")
 }
 
 // TestParseLimits checks that queries at the limits parse.
@@ -292,6 +294,10 @@ func TestParseLimits(t *testing.T) {
 	q := strings.Repeat("(", MaxDepth) + "a" + strings.Repeat(")", MaxDepth)
 	if _, err := Parse(q); err != nil {
 		t.Fatalf("Parse(%d parentheses): %v", MaxDepth, err)
+	}
+	q = "f:" + strings.Repeat("?", MaxPatternLen)
+	if _, err := Parse(q); err != nil {
+		t.Fatalf("Parse(pattern of %d bytes): %v", MaxPatternLen, err)
 	}
 	q = strings.Repeat("a ", MaxQueryLen/2)
 	e, err := Parse(q)
