@@ -12,13 +12,14 @@
 //     RFC 3339 timestamps ("2024-01-02T03:04:05.123456+01:00 host …") are
 //     accepted in place of the BSD one.
 //
-// The BSD forms are parsed here rather than by go-syslog's rfc3164 package,
-// which refuses lines without "<PRI>", drops the whole message text when it
-// contains a tab, rejects RFC 3339 timestamps with microseconds, and
-// converts rather than interprets times in WithTimezone.
+// The BSD forms are parsed here rather than by go-syslog's rfc3164 package
+// (v3.0.0), which refuses lines without "<PRI>", returns neither a message
+// nor an error for a line containing a tab, rejects RFC 3339 timestamps
+// with a fraction of a second, and converts rather than interprets times
+// in WithTimezone (08:06:15 becomes 18:06:15+10:00).
 //
-// Every event gets @timestamp (Event.Time), host.name, process.name,
-// process.pid, message, log.syslog.* and, when the message is an
+// Events get, when the message has them, @timestamp (Event.Time),
+// host.name, process.name, process.pid, message, log.syslog.* and, for an
 // authentication message, the fields of package authlog (event.action,
 // event.outcome, user.name, source.ip…). A BSD timestamp has no year: the
 // decoder picks the latest year that does not put it more than a day after

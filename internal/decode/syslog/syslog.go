@@ -112,8 +112,9 @@ func (d *Decoder) Decode(r io.Reader, sink decode.Sink) error {
 
 // DecodeMessage decodes one message, such as a UDP datagram's payload,
 // into e, whose Raw the caller has already set; msg may be e.Raw. Trailing
-// "\n", "\r" and NUL bytes are ignored. DecodeMessage sets e.Format, e.Time
-// and e.Fields (sorted), and does not retain msg.
+// "\n", "\r" and NUL bytes are ignored. DecodeMessage sets e.Format and
+// e.Time, adds its fields to e.Fields keeping them sorted, and does not
+// retain msg. It may be called from several goroutines at once.
 //
 // It returns ErrTooLarge for a message over Config.MaxRecord, and an
 // error matching ErrMalformed for one that is not syslog: the caller then

@@ -406,6 +406,27 @@ func TestDecodeMessage(t *testing.T) {
 	}
 }
 
+// Fields the caller set before DecodeMessage stay, in sorted order.
+func TestDecodeMessageKeepsFields(t *testing.T) {
+	msg := []byte("Dec 10 06:55:46 LabSZ sshd[1]: Invalid user a from 10.0.0.1")
+	e := &event.Event{Raw: msg, Fields: []event.Field{str("observer.ip", "10.9.9.9"), str("agent.name", "relay")}}
+	if err := testDecoder().DecodeMessage(msg, e); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range e.Fields {
+		names = append(names, f.Name)
+	}
+	want := []string{
+		"agent.name", "event.action", "event.category", "event.outcome", "event.reason", "event.type",
+		"host.name", "log.syslog.appname", "message", "observer.ip", "process.name", "process.pid",
+		"source.ip", "user.name",
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("fields mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestInvalidUTF8(t *testing.T) {
 	d := testDecoder()
 	// A failed login with a Latin-1 byte in the user name is still seen.
