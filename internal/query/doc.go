@@ -52,7 +52,8 @@
 // it says. Inside quotes only \" and \\ are escapes.
 //
 // Parse rejects queries longer than MaxQueryLen bytes, nested deeper than
-// MaxDepth, or not valid UTF-8.
+// MaxDepth, with a wildcard pattern longer than MaxPatternLen, or not
+// valid UTF-8.
 //
 // # Matching
 //

@@ -9,7 +9,7 @@ import "unsafe"
 // event is created (see event.Event), and the string never outlives the
 // Match call that reads it: a search scanning a million events without a
 // "message" field would otherwise copy every raw record (BenchmarkMatch,
-// fields=30/raw).
+// fields=30/text=raw).
 func rawString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
