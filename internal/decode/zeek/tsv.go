@@ -24,7 +24,7 @@ const (
 	kindBool               // bool, written T or F
 )
 
-var kindNames = [...]string{kindString: "string", kindInt: "integer", kindReal: "number", kindBool: "boolean (T or F)"}
+var kindNames = [...]string{kindString: "a string", kindInt: "an integer", kindReal: "a number", kindBool: "a boolean (T or F)"}
 
 // column describes one column of a TSV log, from #fields and #types.
 type column struct {
@@ -226,7 +226,7 @@ func addValue(e *event.Event, name string, k kind, value []byte) error {
 }
 
 func badValue(name string, value []byte, k kind) error {
-	return fmt.Errorf("field %s: %q is not a %s", name, value, kindNames[k])
+	return fmt.Errorf("field %s: %q is not %s", name, value, kindNames[k])
 }
 
 func isInteger(b []byte) bool {
