@@ -1,9 +1,12 @@
 package query
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigie-sec/vigie/internal/event"
 )
 
 // ParseNumber reports whether s is a decimal number, as range matching
@@ -196,4 +199,38 @@ func (rt *rangeTest) numbersOnly() bool {
 func (rt *rangeTest) matchNumber(x float64) bool {
 	v := parsedValue{num: x, isNum: true, numParsed: true}
 	return rt.matchValue(&v)
+}
+
+// rangePred is a Range.
+type rangePred struct {
+	name    string
+	special special
+	test    rangeTest
+}
+
+func (r *rangePred) match(ev *event.Event) bool {
+	switch {
+	case r.special == plain:
+		for _, f := range ev.Values(r.name) {
+			if r.test.matchString(f.Value) {
+				return true
+			}
+		}
+		return false
+	case r.special.isTime() && r.test.timesOnly():
+		tm := r.special.eventTime(ev)
+		return !tm.IsZero() && r.test.matchTime(tm)
+	case r.special == specialID && r.test.numbersOnly():
+		return ev.ID != 0 && r.test.matchNumber(float64(ev.ID))
+	}
+	s, ok := r.special.value(ev)
+	return ok && r.test.matchString(s)
+}
+
+func (r *rangePred) cost() int { return 15 }
+
+func (r *rangePred) describe(b *strings.Builder) {
+	fmt.Fprintf(b, "range(%s, %s)", r.name, strings.TrimPrefix((&Range{
+		Lo: r.test.lo.text, Hi: r.test.hi.text, IncLo: r.test.lo.inclusive, IncHi: r.test.hi.inclusive,
+	}).String(), ":"))
 }
