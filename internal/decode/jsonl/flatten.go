@@ -34,8 +34,10 @@ func (e *SyntaxError) Error() string {
 // member as prefix + "." + key (the key alone when prefix is empty),
 // recursively; an array adds each element under prefix; a string, number,
 // boolean or null adds one field named prefix. A scalar with an empty prefix
-// is an error, as is invalid JSON. Fields are appended unsorted: call e.Sort
-// when done. On error, e.Fields is left as it was.
+// is an error, as is invalid JSON. The fields appended are sorted by name
+// among themselves, stably (the values of a repeated name stay in document
+// order); call e.Sort if e had fields before or more are added. On error,
+// e.Fields is left as it was.
 //
 // Flatten keeps no reference to raw. It is safe for concurrent use.
 func Flatten(prefix string, raw json.RawMessage, e *event.Event) error {
@@ -57,8 +59,14 @@ type parser struct {
 	named bool
 	e     *event.Event
 	// names interns field names, so that every event of a stream shares the
-	// same name strings instead of allocating its own.
-	names map[string]string
+	// same name strings instead of allocating its own, and numbers them for
+	// the shape cache.
+	names map[string]name
+	// ids numbers the fields of the text being parsed, by name (0: a name
+	// not interned).
+	ids []uint32
+	// shapes caches, per sequence of names, the order that sorts them.
+	shapes shapeCache
 	// lastFields is the field count of the previous text, used to size the
 	// next event's field slice in one allocation.
 	lastFields int
@@ -72,7 +80,13 @@ const (
 	maxInterned  = 4096
 )
 
-var parserPool = sync.Pool{New: func() any { return &parser{names: make(map[string]string)} }}
+// name is an interned field name and its number.
+type name struct {
+	s  string
+	id uint32
+}
+
+var parserPool = sync.Pool{New: func() any { return &parser{names: make(map[string]name)} }}
 
 func getParser() *parser { return parserPool.Get().(*parser) }
 
@@ -80,6 +94,9 @@ func putParser(p *parser) {
 	p.s, p.e = "", nil
 	if cap(p.path) > 4096 {
 		p.path = nil
+	}
+	if cap(p.ids) > 4096 {
+		p.ids = nil
 	}
 	parserPool.Put(p)
 }
@@ -119,6 +136,7 @@ func (p *parser) run(prefix string, raw []byte, e *event.Event) error {
 		e.Fields = fields
 	}
 	n := len(e.Fields)
+	p.ids = p.ids[:0]
 	if !utf8.ValidString(p.s) {
 		p.pos = firstInvalidUTF8(p.s)
 		return p.fail("invalid UTF-8")
@@ -131,6 +149,7 @@ func (p *parser) run(prefix string, raw []byte, e *event.Event) error {
 		return p.fail("unexpected data after the value")
 	}
 	p.lastFields = len(e.Fields) - n
+	p.shapes.sort(e.Fields[n:], p.ids)
 	return nil
 }
 
@@ -164,23 +183,29 @@ func (p *parser) add(value string, t event.Type) error {
 	if !p.named {
 		return errNoName
 	}
-	p.e.Fields = append(p.e.Fields, event.Field{Name: p.name(), Value: value, Type: t})
+	n := p.name()
+	p.e.Fields = append(p.e.Fields, event.Field{Name: n.s, Value: value, Type: t})
+	p.ids = append(p.ids, n.id)
 	return nil
 }
 
-// name returns the current path as an interned string.
-func (p *parser) name() string {
-	if s, ok := p.names[string(p.path)]; ok {
-		return s
+// name returns the current path as an interned string, with its number.
+func (p *parser) name() name {
+	if n, ok := p.names[string(p.path)]; ok {
+		return n
 	}
 	s := string(p.path)
-	if len(s) <= maxInternLen {
-		if len(p.names) >= maxInterned {
-			clear(p.names)
-		}
-		p.names[s] = s
+	if len(s) > maxInternLen {
+		return name{s: s}
 	}
-	return s
+	if len(p.names) >= maxInterned {
+		// Numbers are about to be reused: forget the shapes made of them.
+		clear(p.names)
+		p.shapes.reset()
+	}
+	n := name{s: s, id: uint32(len(p.names) + 1)}
+	p.names[s] = n
+	return n
 }
 
 // value parses the value at p.pos and adds its fields.
