@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -313,5 +314,30 @@ func TestSyntaxErrorMessage(t *testing.T) {
 	_, err := Parse("user.name:admin )")
 	if got, want := err.Error(), "at position 16: unexpected ')'"; got != want {
 		t.Fatalf("error = %q, want %q", got, want)
+	}
+}
+
+func TestFieldsAndInspect(t *testing.T) {
+	e, err := Parse(`b:1 AND (a:2 OR NOT c:[1 TO 2]) AND word AND b:3 AND _exists_:@timestamp`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"@timestamp", "a", "b", "c"}, Fields(e)); diff != "" {
+		t.Fatalf("Fields mismatch (-want +got):\n%s", diff)
+	}
+	if got := Fields(&All{}); len(got) != 0 {
+		t.Fatalf("Fields(*) = %q, want none", got)
+	}
+
+	// Returning false skips the operands of a node.
+	var visited []string
+	Inspect(e, func(e Expr) bool {
+		visited = append(visited, fmt.Sprintf("%T", e))
+		_, isOr := e.(*Or)
+		return !isOr
+	})
+	want := []string{"*query.And", "*query.Term", "*query.Or", "*query.Term", "*query.Term", "*query.Term"}
+	if diff := cmp.Diff(want, visited); diff != "" {
+		t.Fatalf("Inspect visited (-want +got):\n%s", diff)
 	}
 }
