@@ -365,3 +365,22 @@ func TestAddToAllFields(t *testing.T) {
 		t.Errorf("AddTo mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestIsIP(t *testing.T) {
+	f := func(s string, want bool) {
+		t.Helper()
+		if got := isIP(s); got != want {
+			t.Errorf("isIP(%q) = %v, want %v", s, got, want)
+		}
+	}
+	f("173.234.31.186", true)
+	f("2001:db8::7", true)
+	f("::ffff:10.0.0.9", true)
+	f("fe80::1%eth0", true)
+	f("FE80::A", true)
+	f("", false)
+	f("5.36.59.76.dynamic-dsl-ip.omantel.net.om", false)
+	f("256.1.1.1", false)
+	f("cafe", false)
+	f("ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn", false)
+}
