@@ -51,6 +51,23 @@ func otrfMembers(t testing.TB, rel string) []member {
 	return out
 }
 
+// otrfArchive returns the .json members of one OTRF archive.
+func otrfArchive(t testing.TB, rel string) []member {
+	t.Helper()
+	path := shareddata.Path(t, rel)
+	var ms []member
+	var err error
+	if strings.HasSuffix(path, ".zip") {
+		ms, err = zipMembers(path)
+	} else {
+		ms, err = tarMembers(path)
+	}
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("%s: %d members, %v", rel, len(ms), err)
+	}
+	return ms
+}
+
 func wanted(name string) bool {
 	return strings.HasSuffix(name, ".json") && !strings.Contains(name, "__MACOSX")
 }

@@ -27,20 +27,11 @@ func (s *countSink) Reject(string, int) {}
 // the same lines into map[string]any, the baseline.
 func BenchmarkDecode(b *testing.B) {
 	inputs := []struct{ shape, archive string }{
-		{"nxlog", "otrf/atomic/windows/lateral_movement/host"},
-		{"winlogbeat6", "otrf/atomic/windows/defense_evasion/host"},
+		{"nxlog", "otrf/atomic/windows/lateral_movement/host/schtask_create.zip"},
+		{"winlogbeat6", "otrf/atomic/windows/defense_evasion/host/empire_wdigest_downgrade.tar.gz"},
 	}
 	for _, in := range inputs {
-		var data []byte
-		for _, m := range otrfMembers(b, in.archive) {
-			if (in.shape == "nxlog" && m.archive == "schtask_create.zip") ||
-				(in.shape == "winlogbeat6" && m.archive == "empire_wdigest_downgrade.tar.gz") {
-				data = m.data
-			}
-		}
-		if data == nil {
-			b.Fatalf("%s: capture not found", in.shape)
-		}
+		data := otrfArchive(b, in.archive)[0].data
 		lines := 0
 		for l := range bytes.Lines(data) {
 			if len(bytes.TrimSpace(l)) > 0 {

@@ -302,8 +302,11 @@ func lookupKind(w *winFields) (kind, bool) {
 	return k, ok
 }
 
-// normalise is Normalise without the final sort.
-func normalise(e *event.Event) {
+// normalise is Normalise without the final sort. It appends the fields it
+// derives and returns how many fields it removed from e.Fields (the
+// record's own values of the ECS names it derives); the others keep their
+// order.
+func normalise(e *event.Event) (removed int) {
 	var w winFields
 	w.collect(e.Fields)
 
@@ -390,9 +393,12 @@ func normalise(e *event.Event) {
 	set(event.DNSQuestionName, w.queryName, event.String)
 
 	if w.hasDotted {
+		n := len(e.Fields)
 		e.Fields = dropNames(e.Fields, out)
+		removed = n - len(e.Fields)
 	}
 	e.Fields = append(e.Fields, out...)
+	return removed
 }
 
 // dropNames removes from fields every field named like one of out.

@@ -2,6 +2,9 @@ package winjson
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +249,41 @@ func TestLooks(t *testing.T) {
 	f(`{"@timestamp":"2024-01-01T00:00:00Z","message":"hello"}`, false)
 	f(`not json`, false)
 	f(`[{"EventID":4624,"Channel":"Security"}]`, false)
+}
+
+func TestMergeTail(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 500; round++ {
+		var fields []event.Field
+		for i := rng.IntN(12); i >= 0; i-- {
+			fields = append(fields, event.Field{Name: names[rng.IntN(len(names))], Value: strconv.Itoa(len(fields))})
+		}
+		n := rng.IntN(len(fields) + 1)
+		slices.SortStableFunc(fields[:n], func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
+		want := slices.Clone(fields)
+		slices.SortStableFunc(want, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
+		mergeTail(fields, n)
+		if diff := cmp.Diff(want, fields); diff != "" {
+			t.Fatalf("round %d, n=%d (-want +got):\n%s", round, n, diff)
+		}
+	}
+}
+
+// TestRecordFieldsSorted checks that decodeRecord hands decode.Line its
+// fields already sorted, for every shape.
+func TestRecordFieldsSorted(t *testing.T) {
+	for _, in := range []string{
+		`{"winlog":{"event_id":"4625","channel":"Security","computer_name":"DC01","event_data":{"TargetUserName":"a","IpAddress":"10.0.0.1"}},"host":{"name":"x"}}`,
+		`{"SourceName":"Microsoft-Windows-Sysmon","Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS","EventID":1,"Image":"C:\\a.exe","User":"D\\u"}`,
+		`{"event_id":4624,"log_name":"Security","computer_name":"H","user":{"name":"S"},"event_data":{"TargetUserName":"t"}}`,
+	} {
+		var e event.Event
+		if err := decodeRecord([]byte(in), &e); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.IsSortedFunc(e.Fields, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) }) {
+			t.Errorf("%s: fields not sorted: %v", in, e.String())
+		}
+	}
 }
