@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -447,4 +448,24 @@ func TestArnName(t *testing.T) {
 	f("arn:aws:sts::017622104382:assumed-role/stratus-role/i-786a3A8B5C0d92eF4", "i-786a3A8B5C0d92eF4")
 	f("arn:aws:iam::123456789012:root", "root")
 	f("not an arn", "")
+}
+
+// TestRecordFieldsSorted checks that decodeRecord hands decode.Line its
+// fields already sorted.
+func TestRecordFieldsSorted(t *testing.T) {
+	for name, data := range stratusFiles(t) {
+		var records []json.RawMessage
+		if err := json.Unmarshal(data, &records); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range records {
+			var e event.Event
+			if err := decodeRecord(r, &e); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.IsSortedFunc(e.Fields, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) }) {
+				t.Fatalf("%s record %d: fields not sorted", name, i)
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,7 @@ func decodeRecord(rec []byte, e *event.Event) error {
 	if err := jsonl.Flatten("", rec, e); err != nil {
 		return err
 	}
+	sorted := len(e.Fields) // Flatten sorts what it adds
 	var r recordFields
 	r.collect(e.Fields[n:])
 	if t, ok := jsonl.ParseTime(r.eventTime, event.String); ok {
@@ -63,7 +65,34 @@ func decodeRecord(rec []byte, e *event.Event) error {
 	add(event.UserName, firstOf(r.userName, arnName(r.arn)))
 	add(event.UserID, r.principalID)
 	add(event.UserAgent, r.userAgent)
+	mergeTail(e.Fields[n:], sorted-n)
 	return nil
+}
+
+// mergeTail sorts fields by name, stably, given that fields[:n] are sorted
+// already: it sorts the few fields after them and merges both runs, so that
+// decode.Line's sort (event.Event.Sort) finds them in order.
+func mergeTail(fields []event.Field, n int) {
+	tail := fields[n:]
+	if len(tail) == 0 {
+		return
+	}
+	slices.SortStableFunc(tail, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
+	if n == 0 || fields[n-1].Name <= tail[0].Name {
+		return
+	}
+	var buf [16]event.Field
+	rest := append(buf[:0], tail...)
+	i, j := n-1, len(rest)-1
+	for k := len(fields) - 1; j >= 0; k-- {
+		if i >= 0 && fields[i].Name > rest[j].Name {
+			fields[k] = fields[i]
+			i--
+		} else {
+			fields[k] = rest[j]
+			j--
+		}
+	}
 }
 
 func isObject(b []byte) bool {
