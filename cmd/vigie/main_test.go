@@ -38,7 +38,7 @@ type server struct {
 	done   chan error
 }
 
-var listenRE = regexp.MustCompile(`vigie serving api=(\S+)`)
+var listenRE = regexp.MustCompile(`msg="vigie serving" api=(\S+)`)
 
 // startServer runs "vigie serve --data dir" with extra args and waits until
 // it listens.

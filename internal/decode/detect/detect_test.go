@@ -1,0 +1,116 @@
+package detect
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vigie-sec/vigie/internal/decode"
+	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/shareddata"
+)
+
+func TestSniff(t *testing.T) {
+	r := New(Config{})
+	f := func(head, name, want string) {
+		t.Helper()
+		if got := r.Detect([]byte(head), name); got != want {
+			t.Errorf("Detect(%.40q, %q) = %q, want %q", head, name, got, want)
+		}
+	}
+	f("ElfFile\x00\x00\x00", "x.bin", EVTX)
+	f("<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - msg", "", Syslog)
+	f("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n", "", Syslog)
+	f("Jun  4 06:55:46 host cron[1]: x", "", Syslog)
+	f("2024-01-02T03:04:05.123456+00:00 host sshd[1]: Accepted", "", Syslog)
+	f("#separator \\x09\n#set_separator\t,\n", "conn.log", Zeek)
+	f(`{"ts":1672843056.9,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1}`, "", Zeek)
+	f(`{"Records":[{"eventVersion":"1.08"`, "", CloudTrail)
+	f("[\n {\n  \"awsRegion\": \"x\",\n  \"eventName\": \"StopLogging\"", "", CloudTrail)
+	f(`{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject"}`, "", CloudTrail)
+	f(`{"EventID":4624,"Channel":"Security","Hostname":"WKS1"}`, "", WinJSON)
+	f(`{"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":4624}}`, "", WinJSON)
+	f(`{"@timestamp":"2024-01-01T00:00:00Z","message":"hello"}`, "", JSON)
+	f(`172.17.0.1 - - [30/Sep/2021:08:00:55 +0000] "GET /.htpasswd HTTP/1.1" 403 199`, "", Weblog)
+	f("just some words\n", "notes.txt", Text)
+	f("", "Security.evtx", EVTX)
+	f("\xff\xfe binary", "x", Text)
+}
+
+// TestRealFiles checks detection and decoding through the registry on one
+// real file of each format.
+func TestRealFiles(t *testing.T) {
+	r := New(Config{})
+	for _, tc := range []struct {
+		rel    string
+		format string
+		events int // non-empty records, counted with wc/grep -vc '^#'
+	}{
+		{"linux/OpenSSH_2k.log", Syslog, 2000},
+		{"linux/Linux_2k.log", Syslog, 2000},
+		{"zeek/rita-proxy/conn.log", Zeek, -1},
+		{"zeek/rita-proxy-rolling/dns.15:00:00-16:00:00.log.gz", Zeek, -1},
+		{"cloudtrail/stratus/aws.defense-evasion.cloudtrail-stop.json", CloudTrail, -1},
+		{"crowdsec-tests/apache2-http-sensitive-files/apache2-http-sensitive-files.log", Weblog, -1},
+		{"evtx/attack-samples/Persistence/Network_Service_Guest_added_to_admins_4732.evtx", EVTX, -1},
+	} {
+		t.Run(tc.rel, func(t *testing.T) {
+			path := shareddata.Path(t, tc.rel)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := r.Detect(b[:min(len(b), 16<<10)], path)
+			if got != tc.format {
+				t.Fatalf("Detect = %q, want %q", got, tc.format)
+			}
+			dec, _ := r.ByName(got)
+			var c decode.Collect
+			if err := dec.Decode(bytes.NewReader(b), &c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Events) == 0 {
+				t.Fatal("no events decoded")
+			}
+			if tc.events > 0 && len(c.Events) != tc.events {
+				t.Errorf("%d events, want %d", len(c.Events), tc.events)
+			}
+			for _, e := range c.Events {
+				if e.Kind == event.KindPipelineError {
+					t.Fatalf("malformed event from a well-formed file: %s (%s)", e.Raw, e.ParseError)
+				}
+			}
+		})
+	}
+}
+
+// TestOTRF checks that Windows events as JSON lines from a real OTRF
+// archive are detected as winjson.
+func TestOTRF(t *testing.T) {
+	path := shareddata.Path(t, "otrf/atomic/windows/credential_access/host/cmd_psexec_lsa_secrets_dump.zip")
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if !strings.HasSuffix(f.Name, ".json") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, 16<<10)
+		n, _ := io.ReadFull(rc, head)
+		rc.Close()
+		if got := New(Config{}).Detect(head[:n], f.Name); got != WinJSON {
+			t.Errorf("%s: Detect = %q, want winjson", f.Name, got)
+		}
+		return
+	}
+	t.Fatal("no .json file in the archive")
+}
