@@ -29,8 +29,9 @@
 // A line that is not syslog becomes a KindPipelineError event that keeps
 // its bytes. A message with invalid UTF-8 is still decoded: its field values
 // have each invalid byte replaced by U+FFFD, Raw keeps the original, and the
-// event is tagged "invalid_utf8". Dropping it instead would let a client hide
-// a failed login by putting one bad byte in the user name.
+// event is tagged "invalid_utf8". Marking it malformed instead would strip
+// its fields, so a client could hide a failed login from detectors by putting
+// one bad byte in the user name.
 //
 // The package does not read from the network, frame TCP streams (octet
 // counting) or relay messages; transports do that and call
