@@ -25,9 +25,10 @@
 //
 // The parser is a small hand-written scanner rather than encoding/json: it
 // makes no map per record, takes every unescaped string value as a slice of
-// one copy of the line, and interns field names. BenchmarkDecode in
-// bench_test.go compares it with json.Unmarshal into map[string]any over the
-// same lines.
+// one copy of the line, interns field names, and hands out fields already
+// sorted by name, using a cache of the orders of the record shapes it has
+// seen (shape.go). BenchmarkDecode in bench_test.go compares it with
+// json.Unmarshal into map[string]any over the same lines.
 //
 // Non-goals: JSON with comments or trailing commas, values spanning several
 // lines (pretty-printed JSON; see package cloudtrail for framed arrays), and

@@ -4,9 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,4 +269,31 @@ func TestOTRFAgainstEncodingJSON(t *testing.T) {
 			t.Errorf("line %d: no time from @timestamp", i+1)
 		}
 	}
+}
+
+// TestConcurrentDecode runs one Decoder from several goroutines, as the
+// decode.Decoder contract allows; run with -race.
+func TestConcurrentDecode(t *testing.T) {
+	var in strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&in, `{"n":%d,"a":{"z":"x","b":[%d,%d]},"k%d":true}`+"\n", i, i, i+1, i%7)
+	}
+	want := decodeString(t, Decoder{}, in.String())
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			var c decode.Collect
+			if err := (Decoder{}).Decode(strings.NewReader(in.String()), &c); err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range c.Events {
+				if !slices.Equal(c.Events[i].Fields, want.Events[i].Fields) {
+					t.Errorf("event %d differs: %v, want %v", i, c.Events[i], want.Events[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

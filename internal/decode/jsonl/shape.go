@@ -13,7 +13,7 @@ import (
 // with its keys in the same order. Sorting 50 fields with sort.SliceStable
 // costs about 3.7 µs; applying a cached order costs a fraction of that, and
 // leaves decode.Line's own sort (event.Event.Sort) almost nothing to do
-// (BenchmarkDecode: about 20% faster on Windows events).
+// (BenchmarkDecode, OTRF schtask_create: 30% less CPU time per pass).
 type shapeCache struct {
 	byHash  map[uint64]*shape
 	scratch []event.Field
