@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -124,10 +125,16 @@ func (e *Event) Set(name, value string) {
 	e.Fields = append(e.Fields[:i+1], e.Fields[j:]...)
 }
 
-// Sort orders the fields by name, keeping the order of equal names.
+// Sort orders the fields by name, keeping the order of equal names. It
+// costs one pass when they are already sorted, as most decoders leave them.
 func (e *Event) Sort() {
-	sort.SliceStable(e.Fields, func(i, j int) bool { return e.Fields[i].Name < e.Fields[j].Name })
+	if slices.IsSortedFunc(e.Fields, compareNames) {
+		return
+	}
+	slices.SortStableFunc(e.Fields, compareNames)
 }
+
+func compareNames(a, b Field) int { return strings.Compare(a.Name, b.Name) }
 
 // Get returns the first value of the named field. The fields must be sorted.
 func (e *Event) Get(name string) (string, bool) {
