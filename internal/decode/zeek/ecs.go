@@ -2,6 +2,7 @@ package zeek
 
 import (
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,79 +18,98 @@ const (
 	tlsVersionProtocol = "tls.version_protocol"
 )
 
-// idAliases are the ECS fields of the connection id that most logs carry.
-var idAliases = map[string]string{
-	"id.orig_h": event.SourceIP,
-	"id.orig_p": event.SourcePort,
-	"id.resp_h": event.DestinationIP,
-	"id.resp_p": event.DestinationPort,
+// derivation says how an ECS value is made from a Zeek value.
+type derivation uint8
+
+const (
+	same         derivation = iota
+	protocolList            // conn's service "http,ssl": one network.protocol each, ECS names
+	nanoseconds             // seconds → nanoseconds (event.duration)
+	tlsNumber               // "TLSv12" → "1.2"
+	tlsName                 // "TLSv12" → "tls"
+	outcome                 // ssh's auth_success: true → "success"
+)
+
+// alias says that a Zeek field also fills an ECS field.
+type alias struct {
+	from, to string
+	how      derivation
 }
 
-// aliases maps, per log path, Zeek field names to the ECS field they also
-// fill, with the same value unless ecsValues says otherwise. The mapping
-// follows Elastic's Zeek integration where ECS has a field.
-var aliases = map[string]map[string]string{
+// idAliases are the ECS fields of the connection id that most logs carry.
+var idAliases = []alias{
+	{"id.orig_h", event.SourceIP, same},
+	{"id.orig_p", event.SourcePort, same},
+	{"id.resp_h", event.DestinationIP, same},
+	{"id.resp_p", event.DestinationPort, same},
+}
+
+// aliases lists, per log path, the Zeek fields that also fill an ECS
+// field. The mapping follows Elastic's Zeek integration where ECS has a
+// field.
+var aliases = map[string][]alias{
 	"conn": {
-		"proto":      event.NetworkTransport,
-		"service":    event.NetworkProtocol,
-		"orig_bytes": event.SourceBytes,
-		"resp_bytes": event.DestinationBytes,
-		"orig_pkts":  sourcePackets,
-		"resp_pkts":  destinationPackets,
-		"duration":   eventDuration,
+		{"proto", event.NetworkTransport, same},
+		{"service", event.NetworkProtocol, protocolList},
+		{"orig_bytes", event.SourceBytes, same},
+		{"resp_bytes", event.DestinationBytes, same},
+		{"orig_pkts", sourcePackets, same},
+		{"resp_pkts", destinationPackets, same},
+		{"duration", eventDuration, nanoseconds},
 	},
 	"dns": {
-		"proto":       event.NetworkTransport,
-		"query":       event.DNSQuestionName,
-		"qtype_name":  "dns.question.type",
-		"qclass_name": "dns.question.class",
-		"rcode_name":  "dns.response_code",
-		"trans_id":    "dns.id",
-		"answers":     "dns.answers.data",
+		{"proto", event.NetworkTransport, same},
+		{"query", event.DNSQuestionName, same},
+		{"qtype_name", "dns.question.type", same},
+		{"qclass_name", "dns.question.class", same},
+		{"rcode_name", "dns.response_code", same},
+		{"trans_id", "dns.id", same},
+		{"answers", "dns.answers.data", same},
 	},
 	"http": {
-		"host":              event.URLDomain,
-		"uri":               event.URLOriginal,
-		"method":            event.HTTPMethod,
-		"status_code":       event.HTTPStatus,
-		"user_agent":        event.UserAgent,
-		"referrer":          "http.request.referrer",
-		"version":           "http.version",
-		"request_body_len":  "http.request.body.bytes",
-		"response_body_len": "http.response.body.bytes",
-		"username":          event.UserName,
+		{"host", event.URLDomain, same},
+		{"uri", event.URLOriginal, same},
+		{"method", event.HTTPMethod, same},
+		{"status_code", event.HTTPStatus, same},
+		{"user_agent", event.UserAgent, same},
+		{"referrer", "http.request.referrer", same},
+		{"version", "http.version", same},
+		{"request_body_len", "http.request.body.bytes", same},
+		{"response_body_len", "http.response.body.bytes", same},
+		{"username", event.UserName, same},
 	},
 	"ssl": {
-		"server_name": "tls.client.server_name",
-		"version":     tlsVersion,
-		"cipher":      "tls.cipher",
-		"curve":       "tls.curve",
-		"established": "tls.established",
-		"resumed":     "tls.resumed",
-		"ja3":         "tls.client.ja3",
-		"ja3s":        "tls.server.ja3s",
-		"subject":     "tls.server.subject",
-		"issuer":      "tls.server.issuer",
+		{"server_name", "tls.client.server_name", same},
+		{"version", tlsVersion, tlsNumber},
+		{"version", tlsVersionProtocol, tlsName},
+		{"cipher", "tls.cipher", same},
+		{"curve", "tls.curve", same},
+		{"established", "tls.established", same},
+		{"resumed", "tls.resumed", same},
+		{"ja3", "tls.client.ja3", same},
+		{"ja3s", "tls.server.ja3s", same},
+		{"subject", "tls.server.subject", same},
+		{"issuer", "tls.server.issuer", same},
 	},
 	"ssh": {
-		"auth_success": "event.outcome",
+		{"auth_success", event.EventOutcome, outcome},
 	},
 	"files": {
-		"mime_type":   "file.mime_type",
-		"filename":    "file.name",
-		"md5":         "file.hash.md5",
-		"sha1":        "file.hash.sha1",
-		"sha256":      "file.hash.sha256",
-		"total_bytes": "file.size",
+		{"mime_type", "file.mime_type", same},
+		{"filename", "file.name", same},
+		{"md5", "file.hash.md5", same},
+		{"sha1", "file.hash.sha1", same},
+		{"sha256", "file.hash.sha256", same},
+		{"total_bytes", "file.size", same},
 	},
 	"notice": {
-		"msg":  event.Message,
-		"note": "rule.name",
+		{"msg", event.Message, same},
+		{"note", "rule.name", same},
 	},
 }
 
-// protocols is network.protocol for logs of one application protocol, and
-// the ECS name of Zeek's service names where it differs.
+// protocols is network.protocol for the logs of one application protocol,
+// and the ECS name of Zeek's service names where it differs.
 var protocols = map[string]string{
 	"dns":  "dns",
 	"http": "http",
@@ -97,73 +117,98 @@ var protocols = map[string]string{
 	"ssh":  "ssh",
 }
 
-// addECS adds the ECS fields derived from the Zeek fields of e, a record
-// of the log path (empty when unknown).
-func addECS(e *event.Event, path string) {
-	e.Add(event.EventModule, "zeek")
+// aliasesOf returns the aliases that apply to the fields of a log.
+func aliasesOf(path string) []alias {
+	return append(slices.Clip(idAliases), aliases[path]...)
+}
+
+// constants returns the ECS fields that every record of a log has.
+func constants(path string) []event.Field {
+	fields := []event.Field{{Name: event.EventModule, Value: "zeek"}}
 	if path != "" {
-		e.Add(event.EventDataset, "zeek."+path)
+		fields = append(fields, event.Field{Name: event.EventDataset, Value: "zeek." + path})
 	}
 	if p, ok := protocols[path]; ok {
-		e.Add(event.NetworkProtocol, p)
+		fields = append(fields, event.Field{Name: event.NetworkProtocol, Value: p})
 	}
-	byName := aliases[path]
-	var origBytes, respBytes string
-	for i, n := 0, len(e.Fields); i < n; i++ {
-		f := e.Fields[i]
-		target, ok := idAliases[f.Name]
-		if !ok {
-			if target, ok = byName[f.Name]; !ok {
-				continue
+	return fields
+}
+
+// derive calls add for each ECS value made from a Zeek value of type t.
+func derive(how derivation, value string, t event.Type, add func(value string, t event.Type)) {
+	switch how {
+	case same:
+		add(value, t)
+	case protocolList:
+		for p := range strings.SplitSeq(value, ",") {
+			if ecs, ok := protocols[p]; ok {
+				p = ecs
 			}
+			add(strings.ToLower(p), event.String)
 		}
-		switch target {
-		case event.NetworkProtocol: // conn's service: "http,ssl"
-			for p := range strings.SplitSeq(f.Value, ",") {
-				if ecs, ok := protocols[p]; ok {
-					p = ecs
-				}
-				e.Add(target, strings.ToLower(p))
-			}
-		case eventDuration: // seconds; ECS counts nanoseconds
-			if ns, ok := nanoseconds(f.Value); ok {
-				e.AddTyped(target, ns, event.Number)
-			}
-		case tlsVersion: // "TLSv12"
-			if protocol, version, ok := splitTLSVersion(f.Value); ok {
-				e.Add(tlsVersionProtocol, protocol)
-				e.Add(target, version)
-			}
-		case "event.outcome": // ssh's auth_success
-			outcome := event.OutcomeFailure
-			if f.Value == "true" {
-				outcome = event.OutcomeSuccess
-			}
-			e.Add(target, outcome)
-		default:
-			e.AddTyped(target, f.Value, f.Type)
+	case nanoseconds:
+		if ns, ok := secondsToNanos(value); ok {
+			add(ns, event.Number)
 		}
-		switch {
-		case path != "conn":
-		case f.Name == "orig_bytes":
-			origBytes = f.Value
-		case f.Name == "resp_bytes":
-			respBytes = f.Value
+	case tlsNumber, tlsName:
+		if protocol, version, ok := splitTLSVersion(value); ok && how == tlsName {
+			add(protocol, event.String)
+		} else if ok {
+			add(version, event.String)
 		}
-	}
-	if origBytes != "" && respBytes != "" {
-		o, err1 := strconv.ParseUint(origBytes, 10, 64)
-		r, err2 := strconv.ParseUint(respBytes, 10, 64)
-		if err1 == nil && err2 == nil {
-			e.AddTyped(event.NetworkBytes, strconv.FormatUint(o+r, 10), event.Number)
+	case outcome:
+		if value == "true" {
+			add(event.OutcomeSuccess, event.String)
+		} else {
+			add(event.OutcomeFailure, event.String)
 		}
 	}
 }
 
-// nanoseconds converts decimal seconds ("0.084044") to nanoseconds.
-func nanoseconds(seconds string) (string, bool) {
+// networkBytes is ECS network.bytes: both directions' payload bytes.
+func networkBytes(orig, resp string) (string, bool) {
+	o, err1 := strconv.ParseUint(orig, 10, 64)
+	r, err2 := strconv.ParseUint(resp, 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	return strconv.FormatUint(o+r, 10), true
+}
+
+// addECS adds to e, whose fields are the Zeek fields of a record of the
+// log path, the ECS fields derived from them. Compiled TSV headers do the
+// same through their plan (see plan.go).
+func addECS(e *event.Event, path string) {
+	e.Fields = append(e.Fields, constants(path)...)
+	var orig, resp []string
+	n := len(e.Fields)
+	for _, a := range aliasesOf(path) {
+		for i := range n {
+			f := e.Fields[i]
+			if f.Name != a.from {
+				continue
+			}
+			derive(a.how, f.Value, f.Type, func(v string, t event.Type) { e.AddTyped(a.to, v, t) })
+			switch {
+			case path != "conn":
+			case a.from == "orig_bytes":
+				orig = append(orig, f.Value)
+			case a.from == "resp_bytes":
+				resp = append(resp, f.Value)
+			}
+		}
+	}
+	if len(orig) == 1 && len(resp) == 1 {
+		if total, ok := networkBytes(orig[0], resp[0]); ok {
+			e.AddTyped(event.NetworkBytes, total, event.Number)
+		}
+	}
+}
+
+// secondsToNanos converts decimal seconds ("0.084044") to nanoseconds.
+func secondsToNanos(seconds string) (string, bool) {
 	whole, frac, _ := strings.Cut(seconds, ".")
-	if whole == "" || len(whole) > 9 || !digits([]byte(whole)) || !digits([]byte(frac)) {
+	if whole == "" || len(whole) > 9 || !digits(whole) || !digits(frac) {
 		return "", false
 	}
 	if len(frac) > 9 {
@@ -179,7 +224,7 @@ func nanoseconds(seconds string) (string, bool) {
 // splitTLSVersion turns Zeek's "TLSv12" into ECS's "tls" and "1.2".
 func splitTLSVersion(v string) (protocol, version string, ok bool) {
 	name, number, ok := strings.Cut(v, "v")
-	if !ok || len(number) < 1 || !digits([]byte(number)) {
+	if !ok || number == "" || !digits(number) {
 		return "", "", false
 	}
 	switch name {

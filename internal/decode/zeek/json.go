@@ -8,6 +8,8 @@ import (
 	"io"
 	"maps"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/event"
@@ -39,7 +41,7 @@ func decodeJSON(line []byte, path string, e *event.Event) error {
 	}
 	switch ts := record["ts"].(type) {
 	case json.Number:
-		t, err := parseEpoch([]byte(ts))
+		t, err := parseEpoch(string(ts))
 		if err != nil {
 			// Not plain decimal: 1.6644e9 is valid JSON.
 			f, ferr := ts.Float64()
@@ -61,6 +63,7 @@ func decodeJSON(line []byte, path string, e *event.Event) error {
 		return fmt.Errorf("field ts: %v is not a time", ts)
 	}
 	addECS(e, path)
+	slices.SortStableFunc(e.Fields, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
 	return nil
 }
 

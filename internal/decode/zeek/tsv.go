@@ -1,7 +1,6 @@
 package zeek
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,54 +32,57 @@ type column struct {
 	container bool // set[…] or vector[…]: one value per element
 }
 
-// header is the TSV header in force. Its byte slices are private copies.
+// header is the TSV header in force, and the plan compiled from it.
 type header struct {
-	separator    []byte
-	setSeparator []byte
-	empty        []byte
-	unset        []byte
+	separator    string
+	setSeparator string
+	empty        string
+	unset        string
 	path         string
 	columns      []column
 	types        []string // from #types, kept in case #fields comes after
-	guessed      string   // path inferred from columns, when the header has none
+	guessed      string   // path inferred from the columns, for a header without #path
+
+	plan     *plan  // compiled for planPath; nil after a directive changes the header
+	planPath string // the log path plan was compiled for
+
+	// Scratch space for one record, reused: the values of each column
+	// are values[from[i]:to[i]].
+	values   []event.Field
+	from, to []int
 }
 
 // reset sets the defaults that Zeek's ASCII writer uses.
 func (h *header) reset() {
-	*h = header{
-		separator:    []byte{'\t'},
-		setSeparator: []byte{','},
-		empty:        []byte("(empty)"),
-		unset:        []byte{'-'},
-	}
+	*h = header{separator: "\t", setSeparator: ",", empty: "(empty)", unset: "-"}
 }
 
 // directive applies one header line. Unknown directives (#open, #close,
 // comments) are ignored.
 func (h *header) directive(line []byte) {
-	if rest, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
+	if rest, ok := strings.CutPrefix(string(line), "#separator "); ok {
 		// A new header block: Zeek starts each with #separator,
 		// written with a space because the separator is not known yet.
 		h.reset()
-		if sep := unescape(rest); len(sep) > 0 {
-			h.separator = []byte(sep)
+		if sep := unescape(rest); sep != "" {
+			h.separator = sep
 		}
 		return
 	}
-	keyword, rest, _ := bytes.Cut(line, h.separator)
-	switch string(keyword) {
+	keyword, rest, _ := strings.Cut(string(line), h.separator)
+	switch keyword {
 	case "#set_separator":
-		if sep := unescape(rest); len(sep) > 0 {
-			h.setSeparator = []byte(sep)
+		if sep := unescape(rest); sep != "" {
+			h.setSeparator = sep
 		}
 	case "#empty_field":
-		h.empty = []byte(unescape(rest))
+		h.empty = unescape(rest)
 	case "#unset_field":
-		h.unset = []byte(unescape(rest))
+		h.unset = unescape(rest)
 	case "#path":
 		h.path = unescape(rest)
 	case "#fields":
-		names := bytes.Split(rest, h.separator)
+		names := strings.Split(rest, h.separator)
 		h.columns = make([]column, len(names))
 		for i, name := range names {
 			h.columns[i] = column{name: unescape(name)}
@@ -94,9 +96,12 @@ func (h *header) directive(line []byte) {
 			}
 		})
 	case "#types":
-		h.types = strings.Split(string(rest), string(h.separator))
+		h.types = strings.Split(rest, h.separator)
 		h.applyTypes()
+	default:
+		return
 	}
+	h.plan = nil
 }
 
 // applyTypes types the columns from #types, when it names as many.
@@ -124,7 +129,8 @@ func (h *header) applyTypes() {
 	}
 }
 
-// record decodes one TSV record line into e.
+// record decodes one TSV record line into e. path names the log when the
+// header does not.
 func (h *header) record(line []byte, path string, e *event.Event) error {
 	if h.columns == nil {
 		return errNoHeader
@@ -135,135 +141,115 @@ func (h *header) record(line []byte, path string, e *event.Event) error {
 	case path == "":
 		path = h.guessed
 	}
-	e.Fields = make([]event.Field, 0, len(h.columns)+12)
-	rest := line
+	if h.plan == nil || h.planPath != path {
+		h.plan, h.planPath = compile(h.columns, path), path
+	}
+	// One copy of the line; field values are substrings of it.
+	text := string(line)
+	h.values, h.from, h.to = h.values[:0], h.from[:0], h.to[:0]
+	rest := text
 	for i := range h.columns {
 		c := &h.columns[i]
-		var value []byte
-		var found bool
-		if i == len(h.columns)-1 {
-			value, found = rest, !bytes.Contains(rest, h.separator)
-		} else {
-			value, rest, found = cut(rest, h.separator)
+		value, more, found := strings.Cut(rest, h.separator)
+		if found == (i == len(h.columns)-1) {
+			return fmt.Errorf("%d columns, the #fields header names %d", strings.Count(text, h.separator)+1, len(h.columns))
 		}
-		if !found {
-			return fmt.Errorf("%d columns, the #fields header names %d", bytes.Count(line, h.separator)+1, len(h.columns))
-		}
-		if bytes.Equal(value, h.unset) {
-			continue
-		}
-		if c.container {
-			if bytes.Equal(value, h.empty) {
-				continue
-			}
-			for len(value) > 0 {
-				elem, more, _ := cut(value, h.setSeparator)
-				if !bytes.Equal(elem, h.unset) {
-					if err := addValue(e, c.name, c.kind, elem); err != nil {
-						return err
-					}
+		rest = more
+		h.from = append(h.from, len(h.values))
+		switch {
+		case value == h.unset:
+		case c.container && value == h.empty:
+		case c.container:
+			for elem := range strings.SplitSeq(value, h.setSeparator) {
+				if elem == h.unset {
+					continue
 				}
-				value = more
+				if err := h.add(c, elem); err != nil {
+					return err
+				}
 			}
-			continue
-		}
-		if bytes.Equal(value, h.empty) {
-			e.Add(c.name, "")
-			continue
-		}
-		if err := addValue(e, c.name, c.kind, value); err != nil {
-			return err
-		}
-		if c.name == "ts" {
-			t, err := parseEpoch(value)
-			if err != nil {
-				return fmt.Errorf("field ts: %w", err)
+		case value == h.empty:
+			h.values = append(h.values, event.Field{Value: ""})
+		default:
+			if err := h.add(c, value); err != nil {
+				return err
 			}
-			e.Time = t
+			if c.name == "ts" {
+				t, err := parseEpoch(value)
+				if err != nil {
+					return fmt.Errorf("field ts: %w", err)
+				}
+				e.Time = t
+			}
 		}
+		h.to = append(h.to, len(h.values))
 	}
-	addECS(e, path)
+	h.plan.fill(e, h)
 	return nil
 }
 
-// cut is bytes.Cut with a fast path for one-byte separators.
-func cut(s, sep []byte) (before, after []byte, found bool) {
-	if len(sep) == 1 {
-		if i := bytes.IndexByte(s, sep[0]); i >= 0 {
-			return s[:i], s[i+1:], true
-		}
-		return s, nil, false
-	}
-	return bytes.Cut(s, sep)
-}
-
-// addValue adds a field for one TSV value of the given kind, checking it.
-func addValue(e *event.Event, name string, k kind, value []byte) error {
-	switch k {
+// add checks one value of column c and keeps it, typed.
+func (h *header) add(c *column, value string) error {
+	f := event.Field{Value: value}
+	switch c.kind {
 	case kindInt:
 		if !isInteger(value) {
-			return badValue(name, value, k)
+			return badValue(c.name, value, c.kind)
 		}
-		e.AddTyped(name, string(value), event.Number)
+		f.Type = event.Number
 	case kindReal:
 		if !isDecimal(value) {
-			return badValue(name, value, k)
+			return badValue(c.name, value, c.kind)
 		}
-		e.AddTyped(name, string(value), event.Number)
+		f.Type = event.Number
 	case kindBool:
-		switch string(value) {
+		switch value {
 		case "T":
-			e.AddTyped(name, "true", event.Bool)
+			f.Value = "true"
 		case "F":
-			e.AddTyped(name, "false", event.Bool)
+			f.Value = "false"
 		default:
-			return badValue(name, value, k)
+			return badValue(c.name, value, c.kind)
 		}
+		f.Type = event.Bool
 	default:
-		e.Add(name, unescape(value))
+		f.Value = unescape(value)
 	}
+	h.values = append(h.values, f)
 	return nil
 }
 
-func badValue(name string, value []byte, k kind) error {
+func badValue(name, value string, k kind) error {
 	return fmt.Errorf("field %s: %q is not %s", name, value, kindNames[k])
 }
 
-func isInteger(b []byte) bool {
-	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
-		b = b[1:]
+func isInteger(s string) bool {
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
 	}
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return s != "" && digits(s)
 }
 
 // isDecimal accepts what Zeek writes for doubles: digits with an optional
 // sign, point and exponent.
-func isDecimal(b []byte) bool {
-	mantissa, exponent, hasExp := b, []byte(nil), false
-	if i := bytes.IndexAny(b, "eE"); i >= 0 {
-		mantissa, exponent, hasExp = b[:i], b[i+1:], true
+func isDecimal(s string) bool {
+	mantissa, exponent, hasExp := s, "", false
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mantissa, exponent, hasExp = s[:i], s[i+1:], true
 	}
 	if len(mantissa) > 0 && (mantissa[0] == '-' || mantissa[0] == '+') {
 		mantissa = mantissa[1:]
 	}
-	whole, frac, _ := bytes.Cut(mantissa, []byte{'.'})
-	if len(whole)+len(frac) == 0 || !digits(whole) || !digits(frac) {
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	if whole == "" && frac == "" || !digits(whole) || !digits(frac) {
 		return false
 	}
 	return !hasExp || isInteger(exponent)
 }
 
-func digits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
@@ -272,14 +258,14 @@ func digits(b []byte) bool {
 
 // parseEpoch parses seconds since 1970 written in decimal, exactly to the
 // nanosecond.
-func parseEpoch(b []byte) (time.Time, error) {
-	whole, frac, _ := bytes.Cut(b, []byte{'.'})
-	if len(whole) == 0 || len(whole) > 12 || !digits(whole) || !digits(frac) {
-		return time.Time{}, fmt.Errorf("%q is not a time in seconds since 1970", b)
+func parseEpoch(s string) (time.Time, error) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 12 || !digits(whole) || !digits(frac) {
+		return time.Time{}, fmt.Errorf("%q is not a time in seconds since 1970", s)
 	}
 	var sec, nsec int64
-	for _, c := range whole {
-		sec = sec*10 + int64(c-'0')
+	for i := 0; i < len(whole); i++ {
+		sec = sec*10 + int64(whole[i]-'0')
 	}
 	for i := range 9 {
 		nsec *= 10
@@ -292,25 +278,25 @@ func parseEpoch(b []byte) (time.Time, error) {
 
 // unescape decodes the \xHH escapes that Zeek's ASCII writer uses for
 // separators and non-printable bytes.
-func unescape(b []byte) string {
-	i := bytes.Index(b, []byte(`\x`))
+func unescape(s string) string {
+	i := strings.Index(s, `\x`)
 	if i < 0 {
-		return string(b)
+		return s
 	}
-	out := make([]byte, 0, len(b))
+	out := make([]byte, 0, len(s))
 	for i >= 0 {
-		out = append(out, b[:i]...)
-		b = b[i:]
-		if len(b) >= 4 && isHex(b[2]) && isHex(b[3]) {
-			out = append(out, unhex(b[2])<<4|unhex(b[3]))
-			b = b[4:]
+		out = append(out, s[:i]...)
+		s = s[i:]
+		if len(s) >= 4 && isHex(s[2]) && isHex(s[3]) {
+			out = append(out, unhex(s[2])<<4|unhex(s[3]))
+			s = s[4:]
 		} else {
-			out = append(out, b[:2]...)
-			b = b[2:]
+			out = append(out, s[:2]...)
+			s = s[2:]
 		}
-		i = bytes.Index(b, []byte(`\x`))
+		i = strings.Index(s, `\x`)
 	}
-	return string(append(out, b...))
+	return string(append(out, s...))
 }
 
 func isHex(c byte) bool {
