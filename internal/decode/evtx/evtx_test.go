@@ -102,7 +102,8 @@ func TestAttackSamples(t *testing.T) {
 	}
 }
 
-// TestFields checks values of known records, as Windows renders them.
+// TestFields checks values of known records, as Windows renders them,
+// and a few of the ECS fields derived from them.
 func TestFields(t *testing.T) {
 	dir := shareddata.Path(t, "evtx/attack-samples")
 	tests := []struct {
@@ -129,6 +130,8 @@ func TestFields(t *testing.T) {
 			"SourceProcessId":     "<Number>1856",
 			"Execution_ProcessID": "<Number>344",
 			"RuleName":            "",
+			"event.code":          "10", // ECS, from package winjson
+			"host.name":           "PC04.example.corp",
 		},
 	}, {
 		file:     "Credential Access/CA_hashdump_4663_4656_lsass_access.evtx",
@@ -142,6 +145,8 @@ func TestFields(t *testing.T) {
 			"RestrictedSidCount": "<Number>0",
 			"Keywords":           "0x8020000000000000",
 			"ObjectName":         `\Device\HarddiskVolume1\Windows\System32\lsass.exe`,
+			"process.pid":        "<Number>5768", // ProcessId 0x1688
+			"user.name":          "IEUser",
 		},
 	}, {
 		file:     "Credential Access/Powershell_4104_MiniDumpWriteDump_Lsass.evtx",
@@ -173,6 +178,7 @@ func TestFields(t *testing.T) {
 			"SubjectUserName": "admin01",
 			"SubjectLogonId":  "0xaf855",
 			"xmlns:auto-ns3":  "<absent>",
+			"user.name":       "admin01",
 		},
 	}, {
 		file:     "Command and Control/DE_RDP_Tunnel_5156.evtx",
@@ -185,6 +191,9 @@ func TestFields(t *testing.T) {
 			"LogonType":        "<Number>11",
 			"LogonProcessName": "User32 ", // as recorded, trailing space kept
 			"IpAddress":        "127.0.0.1",
+			"source.ip":        "127.0.0.1",
+			"user.name":        "user01",
+			"event.outcome":    "success",
 		},
 	}}
 	for _, tt := range tests {

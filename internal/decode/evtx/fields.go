@@ -109,7 +109,6 @@ func buildEvent(rec *evtx.EventRecord, args []arg) *event.Event {
 		w.e.Time = w.created
 	}
 	w.e.Raw = w.json
-	w.e.Sort()
 	normalise(w.e)
 	return w.e
 }
