@@ -109,7 +109,7 @@ func (s *Store) appendLocked(ctx context.Context, batch []*event.Event) (err err
 			return err
 		}
 		if err := st.events.add(ctx, id, times[i], timeToNanos(e.Received), string(e.Source),
-			e.Format, int(e.Kind), e.ParseError, fields, rawColumn(e.Raw)); err != nil {
+			e.Format, int(e.Kind), e.ParseError, nonNil(fields), nonNil(e.Raw)); err != nil {
 			return err
 		}
 		if i > 0 {
@@ -176,13 +176,13 @@ func termSeen(list, t []byte) bool {
 	return false
 }
 
-// rawColumn returns raw as a non-nil slice: the driver stores a nil
+// nonNil returns b, or an empty slice for nil: the driver stores a nil
 // []byte as NULL.
-func rawColumn(raw []byte) []byte {
-	if raw == nil {
+func nonNil(b []byte) []byte {
+	if b == nil {
 		return []byte{}
 	}
-	return raw
+	return b
 }
 
 // beginLocked starts a write transaction on the writer connection. The
