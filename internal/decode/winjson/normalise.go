@@ -101,6 +101,9 @@ type winFields struct {
 func (w *winFields) collect(fields []event.Field) {
 	for i := range fields {
 		f := &fields[i]
+		if !w.hasDotted && strings.IndexByte(f.Name, '.') >= 0 {
+			w.hasDotted = true
+		}
 		v := f.Value
 		if v == "" || v == "-" {
 			continue
@@ -168,9 +171,6 @@ func (w *winFields) collect(fields []event.Field) {
 		case "Status":
 			dst = &w.status
 		default:
-			if !w.hasDotted && strings.IndexByte(f.Name, '.') >= 0 {
-				w.hasDotted = true
-			}
 			continue
 		}
 		if *dst == "" {
