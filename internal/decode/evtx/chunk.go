@@ -79,7 +79,7 @@ func (d *fileDecoder) chunk(start int64, data []byte) error {
 	if len(frames) == 0 {
 		return nil
 	}
-	records, args := parseFrames(work, frames)
+	records, args := parseFrames(work, frames, parsePrefix)
 	for i := range frames {
 		f := &frames[i]
 		var e *event.Event
@@ -146,15 +146,19 @@ func (d *fileDecoder) frames(start int64, data []byte, n int, lenient bool) []fr
 	return frames
 }
 
+// parseFunc parses the first n records of the chunk in work, returning
+// the parser's panic value instead of panicking.
+type parseFunc func(work []byte, n int) (records []*evtx.EventRecord, panicked any)
+
 // parseFrames scans and parses the framed records of the chunk in work.
 // When the parser panics on a record, that record is set aside and the
 // chunk parsed again; after maxParseAttempts the rest of the chunk is set
 // aside. It returns the parsed records, one per frame (nil for those set
 // aside), and the arguments that frames index.
-func parseFrames(work []byte, frames []frame) ([]*evtx.EventRecord, []arg) {
+func parseFrames(work []byte, frames []frame, parse parseFunc) ([]*evtx.EventRecord, []arg) {
 	for attempt := 1; ; attempt++ {
 		args := scanChunk(work, frames)
-		records, stuck, panicked := parseChunk(work, len(frames))
+		records, stuck, panicked := parseChunk(work, len(frames), parse)
 		if panicked == nil {
 			return records, args
 		}
@@ -193,8 +197,8 @@ func scanChunk(work []byte, frames []frame) []arg {
 // parseChunk runs the parser over the first n records of work. When the
 // parser panics it returns the panic value and the index of the record
 // that causes it.
-func parseChunk(work []byte, n int) (records []*evtx.EventRecord, stuck int, panicked any) {
-	records, panicked = parsePrefix(work, n)
+func parseChunk(work []byte, n int, parse parseFunc) (records []*evtx.EventRecord, stuck int, panicked any) {
+	records, panicked = parse(work, n)
 	if panicked == nil {
 		return records, 0, nil
 	}
@@ -203,7 +207,7 @@ func parseChunk(work []byte, n int) (records []*evtx.EventRecord, stuck int, pan
 	lo, hi := 0, n // lo records parse, hi records panic
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
-		if _, p := parsePrefix(work, mid); p != nil {
+		if _, p := parse(work, mid); p != nil {
 			hi, panicked = mid, p
 		} else {
 			lo = mid
@@ -212,7 +216,8 @@ func parseChunk(work []byte, n int) (records []*evtx.EventRecord, stuck int, pan
 	return nil, hi - 1, panicked
 }
 
-// parsePrefix parses the first n (at least 1) records of the chunk in work.
+// parsePrefix parses the first n (at least 1) records of the chunk in work
+// with the parser library, recovering from its panics.
 func parsePrefix(work []byte, n int) (records []*evtx.EventRecord, panicked any) {
 	defer func() {
 		if p := recover(); p != nil {

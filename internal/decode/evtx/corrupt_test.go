@@ -14,6 +14,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/decode"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/shareddata"
+	"www.velocidex.com/golang/evtx"
 )
 
 // sample is a real file of seven chunks and 733 records
@@ -296,5 +297,58 @@ func TestBatch(t *testing.T) {
 	}
 	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "b-truncated.evtx: offset ") || !errors.Is(errs[0], ErrCorrupt) {
 		t.Errorf("errors = %v, want one for b-truncated.evtx naming an offset", errs)
+	}
+}
+
+// TestParserPanic checks the recovery from a parser panic, which no known
+// input causes: with a parser that panics on one record, that record is
+// set aside and the others parsed; with one that always panics, the chunk
+// is given up after maxParseAttempts.
+func TestParserPanic(t *testing.T) {
+	b, _ := readSample(t)
+	chunk := b[fileHeaderSize : fileHeaderSize+chunkSize]
+	n := int(le.Uint64(chunk[16:]) - le.Uint64(chunk[8:]) + 1)
+	setup := func() ([]byte, []frame) {
+		frames := (&fileDecoder{}).frames(0, chunk, n, false)
+		if len(frames) != n || n < 10 {
+			t.Fatalf("%d frames of %d records", len(frames), n)
+		}
+		return bytes.Clone(chunk), frames
+	}
+
+	work, frames := setup()
+	bad := frames[7]
+	panicsOnBad := func(work []byte, n int) ([]*evtx.EventRecord, any) {
+		if n > 7 && !allZero(work[bad.off+recordHeader:bad.off+bad.size-4]) {
+			return nil, "boom"
+		}
+		return parsePrefix(work, n)
+	}
+	records, _ := parseFrames(work, frames, panicsOnBad)
+	if len(records) != n {
+		t.Fatalf("%d records parsed, want %d", len(records), n)
+	}
+	for i, f := range frames {
+		if (i == 7) != (f.rejected != nil) {
+			t.Errorf("record %d: rejected = %v, want only record 7 set aside", i, f.rejected)
+		}
+	}
+	if err := frames[7].rejected; err == nil || !strings.Contains(err.Error(), "record parser failed: boom") {
+		t.Errorf("record 7: %v, want the panic named", err)
+	}
+
+	work, frames = setup()
+	calls := 0
+	alwaysPanics := func([]byte, int) ([]*evtx.EventRecord, any) { calls++; return nil, "boom" }
+	if records, _ := parseFrames(work, frames, alwaysPanics); records != nil {
+		t.Errorf("got %d records from a parser that always panics", len(records))
+	}
+	for i, f := range frames {
+		if f.rejected == nil {
+			t.Errorf("record %d not set aside", i)
+		}
+	}
+	if calls > maxParseAttempts*20 {
+		t.Errorf("parser called %d times", calls)
 	}
 }

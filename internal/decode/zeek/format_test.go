@@ -289,7 +289,8 @@ func TestLooks(t *testing.T) {
 	f([]byte(`{"_path":"files","ts":1.0,"fuid":"F1"}`), true)
 	f(gz(`{"ts":1.0,"uid":"C1","id.orig_h":"10.0.0.1"}`), true)
 	f([]byte(`{"uid":1000,"comm":"sshd"}`), false) // auditd-like JSON
-	f([]byte("#fields\tts\n"), false)
+	f([]byte("#fields\tts\tuid\n"), true)
+	f([]byte("#Fields: date time s-ip cs-method\n"), false) // W3C (IIS)
 	f([]byte("Jan  1 00:00:00 host sshd[1]: Accepted\n"), false)
 	f(nil, false)
 	f(gzipMagic, false)

@@ -78,7 +78,8 @@ func (s *stream) line(line []byte, e *event.Event) error {
 }
 
 // Looks reports whether head, the first bytes of a stream, looks like a
-// Zeek log: a TSV header starting with "#separator", or a JSON object
+// Zeek log: a TSV header starting with "#separator" (or, without the
+// lines before it, "#fields" and a tab), or a JSON object
 // with "uid" and "id.orig_h" keys (or "_path" and "ts"). Gzip-compressed
 // input is looked into.
 func Looks(head []byte) bool {
@@ -91,7 +92,7 @@ func Looks(head []byte) bool {
 		n, _ := io.ReadFull(zr, plain)
 		head = plain[:n]
 	}
-	if bytes.HasPrefix(head, []byte("#separator ")) {
+	if bytes.HasPrefix(head, []byte("#separator ")) || bytes.HasPrefix(head, []byte("#fields\t")) {
 		return true
 	}
 	head = bytes.TrimLeft(head, " \t\r\n")
