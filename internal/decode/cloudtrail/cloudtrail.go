@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/vigie-sec/vigie/internal/decode"
+	"github.com/vigie-sec/vigie/internal/decode/jsonl"
+	"github.com/vigie-sec/vigie/internal/event"
 )
 
 // maxKey bounds the keys of a Records object that are read.
@@ -45,7 +47,8 @@ func (d Decoder) Decode(r io.Reader, sink decode.Sink) error {
 	if max <= 0 {
 		max = decode.DefaultMaxRecord
 	}
-	s := &stream{br: bufio.NewReaderSize(r, 64<<10), max: max, sink: sink}
+	s := &stream{br: bufio.NewReaderSize(r, 16<<10), max: max, sink: sink}
+	s.decodeRecord = func(rec []byte, e *event.Event) error { return decodeRecord(&s.flattener, rec, e) }
 	return s.run()
 }
 
@@ -56,6 +59,9 @@ type stream struct {
 	max  int
 	sink decode.Sink
 	rec  []byte // the record being framed, reused
+	// flattener and decodeRecord decode the records of this stream.
+	flattener    jsonl.Flattener
+	decodeRecord decode.LineFunc
 }
 
 func (s *stream) fail(off int64, format string, args ...any) error {
@@ -119,7 +125,7 @@ func (s *stream) run() error {
 			}
 		case c == '{':
 			// One record per line from here on.
-			return decode.Lines(s.br, s.max, Format, s.sink, decodeRecord)
+			return decode.Lines(s.br, s.max, Format, s.sink, s.decodeRecord)
 		default:
 			return s.fail(s.off, "expected '[' or '{', found %q", c)
 		}
@@ -205,7 +211,7 @@ func (s *stream) array() error {
 		case len(rec) == 0:
 			return s.fail(start, "expected a record")
 		default:
-			if err := decode.Line(rec, Format, s.sink, decodeRecord); err != nil {
+			if err := decode.Line(rec, Format, s.sink, s.decodeRecord); err != nil {
 				return err
 			}
 		}
@@ -253,18 +259,29 @@ func (s *stream) frame(limit int) (value []byte, start int64, over bool, err err
 		for ; i < len(buf); i++ {
 			c := buf[i]
 			if inString {
-				switch {
-				case escaped:
+				if escaped {
 					escaped = false
-				case c == '\\':
+					continue
+				}
+				// Jump to the closing quote, or to the backslash before it.
+				q := bytes.IndexByte(buf[i:], '"')
+				if q < 0 {
+					q = len(buf) - i
+				}
+				if b := bytes.IndexByte(buf[i:i+q], '\\'); b >= 0 {
+					i += b
 					escaped = true
-				case c == '"':
-					inString = false
-					if depth == 0 {
-						i++
-						done = true
-						break scan
-					}
+					continue
+				}
+				i += q
+				if i == len(buf) {
+					break scan
+				}
+				inString = false
+				if depth == 0 {
+					i++
+					done = true
+					break scan
 				}
 				continue
 			}

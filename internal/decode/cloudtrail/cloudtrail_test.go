@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -460,12 +461,37 @@ func TestRecordFieldsSorted(t *testing.T) {
 		}
 		for i, r := range records {
 			var e event.Event
-			if err := decodeRecord(r, &e); err != nil {
+			if err := decodeRecord(nil, r, &e); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.IsSortedFunc(e.Fields, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) }) {
 				t.Fatalf("%s record %d: fields not sorted", name, i)
 			}
 		}
+	}
+}
+
+// TestByteAtATime reads through a reader that returns one byte per call,
+// so that every string, escape and bracket falls on a buffer boundary.
+func TestByteAtATime(t *testing.T) {
+	data := []byte(`[{"eventName":"A\\\"]}","x":["}\\"]}, {"eventName":"B"}]` + "\n" + `{"Records":[{"eventName":"C"}],"k":"\\"}`)
+	want, err := decodeAll(t, Decoder{}, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got decode.Collect
+	if err := (Decoder{}).Decode(iotest.OneByteReader(bytes.NewReader(data)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Events) != 3 || len(got.Events) != 3 {
+		t.Fatalf("got %d and %d events, want 3", len(want.Events), len(got.Events))
+	}
+	for i := range got.Events {
+		if !bytes.Equal(got.Events[i].Raw, want.Events[i].Raw) || got.Events[i].Kind != event.KindEvent {
+			t.Errorf("event %d: %q (%v), want %q", i, got.Events[i].Raw, got.Events[i].Kind, want.Events[i].Raw)
+		}
+	}
+	if v := get(got.Events[0], "eventName"); v != `A\"]}` {
+		t.Errorf("eventName = %q", v)
 	}
 }

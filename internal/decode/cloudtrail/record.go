@@ -20,21 +20,25 @@ const dataset = "aws.cloudtrail"
 // the event malformed. It keeps no reference to rec and is safe for
 // concurrent use.
 func DecodeRecord(rec []byte, e *event.Event) error {
-	if err := decodeRecord(rec, e); err != nil {
+	if err := decodeRecord(nil, rec, e); err != nil {
 		return err
 	}
 	e.Sort()
 	return nil
 }
 
-// decodeRecord is DecodeRecord without the final sort, as a
-// decode.LineFunc (decode.Line sorts).
-func decodeRecord(rec []byte, e *event.Event) error {
+// decodeRecord is DecodeRecord without the final sort, for Decode
+// (decode.Line sorts). It flattens with f, or jsonl.Flatten when f is nil.
+func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 	if !isObject(rec) {
 		return jsonl.ErrNotObject
 	}
 	n := len(e.Fields)
-	if err := jsonl.Flatten("", rec, e); err != nil {
+	flatten := jsonl.Flatten
+	if f != nil {
+		flatten = f.Flatten
+	}
+	if err := flatten("", rec, e); err != nil {
 		return err
 	}
 	sorted := len(e.Fields) // Flatten sorts what it adds
@@ -48,22 +52,22 @@ func decodeRecord(rec []byte, e *event.Event) error {
 			e.Fields = append(e.Fields, event.Field{Name: name, Value: value})
 		}
 	}
-	add(event.EventAction, r.eventName)
-	add(event.EventProvider, r.eventSource)
-	add(event.EventDataset, dataset)
 	outcome := event.OutcomeSuccess
 	if r.errorCode != "" || r.consoleLogin == "Failure" {
 		outcome = event.OutcomeFailure
 	}
-	add(event.EventOutcome, outcome)
+	ip, _ := parseIP(r.sourceIP)
+	// Added in name order, so that mergeTail need not sort them.
+	add(event.CloudAccountID, firstOf(r.recipientAccount, r.identityAccount))
 	add(event.CloudProvider, "aws")
 	add(event.CloudRegion, r.region)
-	add(event.CloudAccountID, firstOf(r.recipientAccount, r.identityAccount))
-	if ip, ok := parseIP(r.sourceIP); ok {
-		add(event.SourceIP, ip)
-	}
-	add(event.UserName, firstOf(r.userName, arnName(r.arn)))
+	add(event.EventAction, r.eventName)
+	add(event.EventDataset, dataset)
+	add(event.EventOutcome, outcome)
+	add(event.EventProvider, r.eventSource)
+	add(event.SourceIP, ip)
 	add(event.UserID, r.principalID)
+	add(event.UserName, firstOf(r.userName, arnName(r.arn)))
 	add(event.UserAgent, r.userAgent)
 	mergeTail(e.Fields[n:], sorted-n)
 	return nil

@@ -39,11 +39,29 @@ func (e *SyntaxError) Error() string {
 // order); call e.Sort if e had fields before or more are added. On error,
 // e.Fields is left as it was.
 //
-// Flatten keeps no reference to raw. It is safe for concurrent use.
+// Flatten keeps no reference to raw. It is safe for concurrent use. A
+// decoder that flattens every record of a stream should use a Flattener.
 func Flatten(prefix string, raw json.RawMessage, e *event.Event) error {
 	p := getParser()
 	defer putParser(p)
 	return p.flatten(prefix, raw, e)
+}
+
+// A Flattener flattens JSON values as Flatten does, keeping its table of
+// field names and its cache of record shapes from one call to the next, so
+// that the records of a stream share name strings and are sorted in linear
+// time. A decoder keeps one per stream. (Flatten takes one from a sync.Pool,
+// which the garbage collector empties at every cycle.)
+//
+// The zero value is ready to use. A Flattener must not be used by several
+// goroutines at once; its memory is bounded (4,096 names, 1,024 shapes).
+type Flattener struct {
+	p parser
+}
+
+// Flatten is Flatten, reusing f's tables.
+func (f *Flattener) Flatten(prefix string, raw json.RawMessage, e *event.Event) error {
+	return f.p.flatten(prefix, raw, e)
 }
 
 // parser flattens one JSON text. A parser is reused for many texts (through
@@ -86,7 +104,7 @@ type name struct {
 	id uint32
 }
 
-var parserPool = sync.Pool{New: func() any { return &parser{names: make(map[string]name)} }}
+var parserPool = sync.Pool{New: func() any { return new(parser) }}
 
 func getParser() *parser { return parserPool.Get().(*parser) }
 
@@ -197,6 +215,9 @@ func (p *parser) name() name {
 	s := string(p.path)
 	if len(s) > maxInternLen {
 		return name{s: s}
+	}
+	if p.names == nil {
+		p.names = make(map[string]name)
 	}
 	if len(p.names) >= maxInterned {
 		// Numbers are about to be reused: forget the shapes made of them.

@@ -25,7 +25,10 @@ var _ decode.Decoder = Decoder{}
 
 // Decode implements decode.Decoder.
 func (d Decoder) Decode(r io.Reader, sink decode.Sink) error {
-	return decode.Lines(r, d.MaxRecord, Format, sink, decodeRecord)
+	var f jsonl.Flattener
+	return decode.Lines(r, d.MaxRecord, Format, sink, func(line []byte, e *event.Event) error {
+		return decodeRecord(&f, line, e)
+	})
 }
 
 // DecodeObject decodes one Windows event, a JSON object in any of the
@@ -35,21 +38,25 @@ func (d Decoder) Decode(r io.Reader, sink decode.Sink) error {
 // and the caller marks the event malformed. It keeps no reference to obj
 // and is safe for concurrent use.
 func DecodeObject(obj []byte, e *event.Event) error {
-	if err := decodeRecord(obj, e); err != nil {
+	if err := decodeRecord(nil, obj, e); err != nil {
 		return err
 	}
 	e.Sort()
 	return nil
 }
 
-// decodeRecord is DecodeObject without the final sort; it is the
-// decode.LineFunc of Decode, and decode.Line sorts.
-func decodeRecord(obj []byte, e *event.Event) error {
+// decodeRecord is DecodeObject without the final sort, for Decode
+// (decode.Line sorts). It flattens with f, or jsonl.Flatten when f is nil.
+func decodeRecord(f *jsonl.Flattener, obj []byte, e *event.Event) error {
 	if !isObject(obj) {
 		return jsonl.ErrNotObject
 	}
 	n := len(e.Fields)
-	if err := jsonl.Flatten("", obj, e); err != nil {
+	flatten := jsonl.Flatten
+	if f != nil {
+		flatten = f.Flatten
+	}
+	if err := flatten("", obj, e); err != nil {
 		return err
 	}
 	sorted := len(e.Fields) - n // Flatten sorts what it adds

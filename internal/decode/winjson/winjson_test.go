@@ -282,7 +282,7 @@ func TestRecordFieldsSorted(t *testing.T) {
 		`{"event_id":4624,"log_name":"Security","computer_name":"H","user":{"name":"S"},"event_data":{"TargetUserName":"t"}}`,
 	} {
 		var e event.Event
-		if err := decodeRecord([]byte(in), &e); err != nil {
+		if err := decodeRecord(nil, []byte(in), &e); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.IsSortedFunc(e.Fields, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) }) {
