@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,5 +488,44 @@ func TestWorkBudget(t *testing.T) {
 	t.Logf("busiest chunk costs %d", most)
 	if most == 0 || most > 60000 {
 		t.Errorf("busiest chunk costs %d, want 1 to 60000 (chunkBudget is %d)", most, chunkBudget)
+	}
+}
+
+// TestConcurrent decodes files at once with one Decoder, as the Decoder
+// contract allows (run with -race).
+func TestConcurrent(t *testing.T) {
+	dir := shareddata.Path(t, "evtx/attack-samples")
+	var files []string
+	for i, p := range evtxFiles(t, dir) {
+		if i%35 == 0 { // eight files from across the folders
+			files = append(files, p)
+		}
+	}
+	want := make([][]*event.Event, len(files))
+	for i, p := range files {
+		want[i], _ = decodeFile(t, p)
+	}
+	var d Decoder
+	got := make([][]*event.Event, len(files))
+	var wg sync.WaitGroup
+	for i, p := range files {
+		wg.Go(func() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var c decode.Collect
+			if err := d.Decode(bytes.NewReader(b), &c); err != nil {
+				t.Error(err)
+			}
+			got[i] = c.Events
+		})
+	}
+	wg.Wait()
+	for i := range files {
+		if !reflect.DeepEqual(want[i], got[i]) {
+			t.Errorf("%s: events differ when decoded concurrently:\n%s", files[i], cmp.Diff(want[i], got[i]))
+		}
 	}
 }

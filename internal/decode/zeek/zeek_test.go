@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -257,5 +259,61 @@ func TestHeaderBlocks(t *testing.T) {
 				t.Errorf("event.dataset per record (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestTruncatedGzip decodes a gzip log cut short: the records before the
+// cut are delivered, and the error says the input ended early.
+func TestTruncatedGzip(t *testing.T) {
+	path := filepath.Join(shareddata.Path(t, "zeek/rita-proxy-rolling"), "dns.16:00:00-17:00:00.log.gz")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c decode.Collect
+	err = Decoder{}.Decode(bytes.NewReader(b[:len(b)/2]), &c)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Decode = %v, want an unexpected EOF", err)
+	}
+	all := len(recordLines(readPlain(t, path)))
+	if len(c.Events) == 0 || len(c.Events) >= all {
+		t.Errorf("%d events before the cut, want some of %d", len(c.Events), all)
+	}
+	for i, e := range c.Events[:len(c.Events)-1] {
+		if e.Kind != event.KindEvent {
+			t.Errorf("event %d: %s", i, e.ParseError)
+		}
+	}
+}
+
+// TestConcurrent decodes several logs at once with one Decoder, as the
+// Decoder contract allows (run with -race).
+func TestConcurrent(t *testing.T) {
+	dir := shareddata.Path(t, "zeek")
+	files := zeekFiles(t, dir)
+	want := make([]int, len(files))
+	for i, p := range files {
+		want[i] = len(decodePath(t, p))
+	}
+	var d Decoder
+	got := make([]int, len(files))
+	var wg sync.WaitGroup
+	for i, p := range files {
+		wg.Go(func() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var c decode.Collect
+			if err := d.Decode(bytes.NewReader(b), &c); err != nil {
+				t.Error(err)
+			}
+			got[i] = len(c.Events)
+		})
+	}
+	wg.Wait()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events per file, concurrent (-sequential +concurrent):\n%s", diff)
 	}
 }
