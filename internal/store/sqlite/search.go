@@ -188,7 +188,7 @@ func (s *Store) run(ctx context.Context, q store.Query, yield func(*event.Event)
 			// Every event still to come has an ID in this block or
 			// below.
 			block = b
-			if top[0].full() && top[0].worstTime() > s.zones.maxTimeBelow((b+1)<<zoneBits) {
+			if top[0].full() && top[0].worstTime() >= s.zones.maxTimeBelow((b+1)<<zoneBits) {
 				return nil
 			}
 		}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -90,6 +91,9 @@ func corpus(n int, seed uint64) []*event.Event {
 			continue
 		case 1: // no message field: the raw record is the full text
 			e.Raw = []byte("<13>1 host app - - " + text)
+		case 3: // a message the raw record does not spell out
+			e.Raw = []byte(base64.StdEncoding.EncodeToString([]byte(text)))
+			e.Add(event.Message, text)
 		case 2:
 			e.Kind = event.KindAlert
 			fallthrough
