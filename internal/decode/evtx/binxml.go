@@ -27,13 +27,15 @@ import (
 
 // Limits on the parser's work.
 const (
-	// maxDepth bounds nesting of templates and BinXml arguments. Real
-	// records nest three or four levels.
+	// maxDepth bounds nesting of templates and BinXml arguments. The
+	// records of the attack samples and the Sigma regression files nest
+	// two levels (checked by running TestWorkBudget with lower limits).
 	maxDepth = 32
-	// chunkBudget bounds the parser's work per chunk, in tokens, arguments
-	// and template nodes expanded. The busiest chunk of the attack samples
-	// costs under 60,000 (TestWorkBudget); a 64 KiB chunk cannot hold more
-	// than about 65,536 tokens unless it makes the parser re-read bytes.
+	// chunkBudget bounds the parser's work per chunk: tokens, arguments,
+	// template nodes expanded, and 16-byte units of strings read (see
+	// bytesPerUnit). The busiest chunk of those files costs 43,342
+	// (TestWorkBudget); a 64 KiB chunk cannot cost much more than 70,000
+	// unless it makes the parser re-read bytes.
 	chunkBudget = 1 << 21
 )
 
