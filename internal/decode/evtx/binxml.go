@@ -34,8 +34,8 @@ const (
 	// chunkBudget bounds the parser's work per chunk: tokens, arguments,
 	// template nodes expanded, and 16-byte units of strings read (see
 	// bytesPerUnit). The busiest chunk of those files costs 43,342
-	// (TestWorkBudget); a 64 KiB chunk cannot cost much more than 70,000
-	// unless it makes the parser re-read bytes.
+	// (TestWorkBudget): the budget is 48 times that, and bounds the
+	// parser to tens of milliseconds per chunk.
 	chunkBudget = 1 << 21
 )
 
