@@ -34,8 +34,7 @@ const (
 	// chunkBudget bounds the parser's work per chunk: tokens, arguments,
 	// template nodes expanded, and 16-byte units of strings read (see
 	// bytesPerUnit). The busiest chunk of those files costs 43,342
-	// (TestWorkBudget): the budget is 48 times that, and bounds the
-	// parser to tens of milliseconds per chunk.
+	// (TestWorkBudget); the budget is 48 times that.
 	chunkBudget = 1 << 21
 )
 
