@@ -134,6 +134,7 @@ func TestFlattenOrder(t *testing.T) {
 		`{"z":9,"a":[6,5,4],"m":{"b":8,"a":7},"a":5}`,
 		`{"b":1,"a":2}`,
 		`{"` + strings.Repeat("k", maxInternLen+1) + `":1,"a":2}`, // a name too long to intern
+		`{"z":[` + strings.Repeat(`{"b":1,"a":2},`, maxShapeFields) + `0]}`, // too many fields for the cache
 	}
 	p := getParser()
 	defer putParser(p)

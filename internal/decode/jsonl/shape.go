@@ -27,8 +27,13 @@ type shape struct {
 	order []uint16
 }
 
-// maxShapes bounds the cache; it is cleared when full.
-const maxShapes = 1024
+// maxShapes bounds the cache; it is cleared when full. Records of more
+// than maxShapeFields fields are sorted without it, which bounds its memory
+// to about 1,024 × 256 × 6 bytes.
+const (
+	maxShapes      = 1024
+	maxShapeFields = 256
+)
 
 func (c *shapeCache) reset() { clear(c.byHash) }
 
@@ -38,7 +43,7 @@ func (c *shapeCache) sort(fields []event.Field, ids []uint32) {
 	if len(fields) < 2 {
 		return
 	}
-	if len(fields) > 1<<16 || slices.Contains(ids, 0) {
+	if len(fields) > maxShapeFields || slices.Contains(ids, 0) {
 		slices.SortStableFunc(fields, compareNames)
 		return
 	}
