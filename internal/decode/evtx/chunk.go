@@ -17,7 +17,8 @@ const maxParseAttempts = 8
 // frame is the position of one record in its chunk.
 type frame struct {
 	off, size int
-	// args of the record, as ranges of chunkState.args.
+	// The record's arguments are args[argsFrom:argsTo] of the arguments
+	// that parseFrames returns.
 	argsFrom, argsTo int
 	// rejected says why the parser must not see the record; nil when it
 	// may.
@@ -86,7 +87,7 @@ func (d *fileDecoder) chunk(start int64, data []byte) error {
 		if f.rejected == nil && i < len(records) {
 			e = buildEvent(records[i], args[f.argsFrom:f.argsTo])
 			if e.Kind == event.KindPipelineError {
-				f.rejected = fmt.Errorf("%s", e.ParseError)
+				f.rejected = errors.New(e.ParseError)
 				e = nil
 			}
 		}
