@@ -30,9 +30,10 @@ type Sink interface {
 // Decode calls sink.Event for every record, in order. A record that cannot
 // be decoded is still delivered, as an event of kind KindPipelineError that
 // keeps the raw bytes. A record over the size limit is passed to sink.Reject.
-// Decode returns nil at the end of input; it returns an error only for a
-// read error, a stream that cannot be decoded at all (its message names the
-// offset), or an error from the sink.
+// Decode returns nil at the end of input. It returns an error for a read
+// error, for damage it cannot decode past (a truncated or corrupt file: the
+// message names the offset, and every record before the damage has been
+// delivered), or for an error from the sink.
 //
 // A Decoder holds no per-stream state between calls and may be used by
 // several goroutines at once.
