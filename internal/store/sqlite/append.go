@@ -134,7 +134,11 @@ func (s *Store) appendLocked(ctx context.Context, batch []*event.Event) (err err
 	if _, err := st.setLastID.ExecContext(ctx, s.nextID+int64(len(batch))-1); err != nil {
 		return err
 	}
-	return s.commitLocked(ctx)
+	if err := s.commitLocked(ctx); err != nil {
+		return err
+	}
+	s.ckpt.request()
+	return nil
 }
 
 // appendEventTerms appends the terms index text of e: the words of its

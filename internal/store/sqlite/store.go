@@ -61,6 +61,7 @@ type Store struct {
 	closed    bool
 
 	zones zoneMap
+	ckpt  *checkpointer
 }
 
 // Open opens the store in the SQLite file at path, creating it if needed.
@@ -87,6 +88,7 @@ func (s *Store) open(path string, cfg Config) error {
 	var err error
 	s.writeDB, err = sql.Open("sqlite", base+
 		"&_auto_vacuum=incremental&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", walAutoCheckpointPages, 64<<20)+
 		fmt.Sprintf("&_pragma=cache_size(%d)", -cfg.CacheBytes/1024))
 	if err != nil {
 		return err
@@ -113,6 +115,9 @@ func (s *Store) open(path string, cfg Config) error {
 		return fmt.Errorf("reading zones: %w", err)
 	}
 
+	if s.ckpt, err = startCheckpointer(base + "&_pragma=synchronous(FULL)"); err != nil {
+		return err
+	}
 	s.readers, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"+
 		fmt.Sprintf("&_pragma=cache_size(%d)", -cfg.CacheBytes/4/1024))
 	if err != nil {
@@ -135,6 +140,9 @@ func (s *Store) Close() error {
 		}
 		s.closed = true
 		s.stmts.close()
+		if s.ckpt != nil {
+			errs = append(errs, s.ckpt.close())
+		}
 		if s.writer != nil {
 			errs = append(errs, s.writer.Close())
 		}
