@@ -94,6 +94,7 @@ func (z *zoneMap) dropBelow(block int64) {
 	defer z.mu.Unlock()
 	i := sort.Search(len(z.zones), func(i int) bool { return z.zones[i].block >= block })
 	z.zones = append(z.zones[:0], z.zones[i:]...)
+	z.fixUpToMaxLocked(0)
 }
 
 // maxTimeBelow returns the greatest event time of the IDs below the block
