@@ -26,6 +26,19 @@ import (
 // The query holds only terms of [0-9a-z_] in double quotes, spaces,
 // parentheses, '*', AND and OR: no user text reaches the FTS5 parser.
 func termsQuery(e query.Expr) string {
+	return termsQueryAt(e, 0)
+}
+
+// maxTermsDepth bounds the nesting of groups in a terms query: FTS5's
+// parser stack overflows at 34 levels (TestTermsQueryLimits). Deeper
+// operands are left to the matcher, which keeps the query a superset: an
+// AND drops them, an OR that holds one narrows nothing.
+const maxTermsDepth = 20
+
+func termsQueryAt(e query.Expr, depth int) string {
+	if depth > maxTermsDepth {
+		return ""
+	}
 	switch e := e.(type) {
 	case *query.Term:
 		if e.Field == "" {
@@ -35,7 +48,7 @@ func termsQuery(e query.Expr) string {
 	case *query.And:
 		var parts []string
 		for _, op := range e.Operands {
-			if q := termsQuery(op); q != "" {
+			if q := termsQueryAt(op, depth+1); q != "" {
 				parts = append(parts, q)
 			}
 		}
@@ -43,7 +56,7 @@ func termsQuery(e query.Expr) string {
 	case *query.Or:
 		parts := make([]string, 0, len(e.Operands))
 		for _, op := range e.Operands {
-			q := termsQuery(op)
+			q := termsQueryAt(op, depth+1)
 			if q == "" {
 				return "" // this operand may match any event
 			}

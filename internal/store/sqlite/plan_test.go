@@ -1,9 +1,14 @@
 package sqlite
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/query"
+	"github.com/vigie-sec/vigie/internal/store"
 )
 
 func TestTermsQuery(t *testing.T) {
@@ -61,4 +66,29 @@ func TestTermsQuery(t *testing.T) {
 	f("process.name:sshd", "")
 	f("*", "")
 	f("", "")
+}
+
+// TestTermsQueryLimits runs the largest queries the parser accepts: the
+// terms query must stay within what FTS5 parses (an expression depth of
+// 256).
+func TestTermsQueryLimits(t *testing.T) {
+	s, _ := openTemp(t)
+	mustAppend(t, s, []*event.Event{corpusEvent()})
+	deep := "root"
+	for i := range query.MaxDepth - 2 {
+		deep = fmt.Sprintf("(w%d%s%s)", i, []string{" OR ", " "}[i%2], deep)
+	}
+	for _, q := range []string{
+		deep,
+		strings.Repeat("root ", query.MaxQueryLen/5-1),
+		strings.TrimSuffix(strings.Repeat("user.name:root OR ", query.MaxQueryLen/18-1), " OR "),
+	} {
+		e, err := query.Parse(q)
+		if err != nil {
+			t.Fatalf("query.Parse: %v", err)
+		}
+		if _, err := s.Search(context.Background(), store.Query{Expr: e}); err != nil {
+			t.Errorf("Search of a %d-byte query: %v", len(q), err)
+		}
+	}
 }
