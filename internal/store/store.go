@@ -28,8 +28,10 @@ const (
 type Appender interface {
 	// Append stores the batch durably: when it returns nil, every event
 	// survives a crash of the process and has its ID set, in batch order.
-	// On error nothing of the batch is stored. Events must not be modified
-	// by the caller during the call. Safe for concurrent use.
+	// On error nothing of the batch is stored and no ID is set; a full
+	// disk or an I/O error fails the batch without harming the store, so
+	// the caller may answer 503 and retry later. Events must not be
+	// modified by the caller during the call. Safe for concurrent use.
 	Append(ctx context.Context, batch []*event.Event) error
 }
 
@@ -42,14 +44,22 @@ type Query struct {
 	// Limit is the most events to return: 0 means DefaultLimit, and it is
 	// capped at MaxLimit. Count ignores it.
 	Limit int
-	// Before, when non-zero, returns only events with an ID below it, for
-	// paging through a result newest first.
+	// Before, when non-zero, is a paging cursor: the ID of the last event
+	// of the previous page. Search then returns only the events that come
+	// after that event in its order (by time, then ID: events whose
+	// (Time, ID) is below the cursor event's), so that paging neither
+	// skips nor repeats events whose times are not in ID order (late or
+	// replayed logs). When the cursor event no longer exists, retention
+	// deleted it and every older event, and nothing comes after it.
+	// Count ignores Before.
 	Before event.ID
 }
 
 // Searcher finds stored events.
 type Searcher interface {
-	// Search returns matching events newest first (by time, then by ID).
+	// Search returns matching events newest first (by time, then by ID):
+	// exactly the events that query.Compile(q.Expr) matches within the
+	// time bounds.
 	Search(ctx context.Context, q Query) ([]*event.Event, error)
 	// Count returns how many events match, ignoring Limit and Before.
 	Count(ctx context.Context, q Query) (int64, error)
@@ -59,13 +69,19 @@ type Searcher interface {
 
 // Retention says how much history to keep. A zero field means no limit.
 type Retention struct {
-	MaxAge   time.Duration // drop events whose time is older than now-MaxAge
-	MaxBytes int64         // drop the oldest events until the store is under this size
+	MaxAge time.Duration // drop events whose time is before now-MaxAge
+	// MaxBytes drops the oldest events until the store is under this
+	// size, as the backend measures it. A backend may get there over
+	// several calls (space freed by a delete is not always visible at
+	// once), so call Prune periodically.
+	MaxBytes int64
 }
 
 // Pruner enforces retention.
 type Pruner interface {
-	// Prune deletes events outside r and returns how many it removed.
+	// Prune deletes events outside r, oldest first (by time, then ID),
+	// and returns how many it removed. It may be called concurrently with
+	// the other methods; appends wait for it at most briefly.
 	Prune(ctx context.Context, r Retention, now time.Time) (int64, error)
 }
 

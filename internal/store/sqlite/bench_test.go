@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -244,4 +245,45 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkFieldCodec compares the fields column's binary encoding with
+// the same fields in Vigie's event JSON (the "fields" object), in size
+// and in decoding time, on the generator's sixteen fields.
+func BenchmarkFieldCodec(b *testing.B) {
+	e := newGenerator(1).next()
+	bin, err := appendFields(nil, e.Fields)
+	if err != nil {
+		b.Fatal(err)
+	}
+	full, err := json.Marshal(&event.Event{Fields: e.Fields})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var shape struct {
+		Fields json.RawMessage `json:"fields"`
+	}
+	if err := json.Unmarshal(full, &shape); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("codec=binary", func(b *testing.B) {
+		b.ReportAllocs()
+		var nt names
+		for b.Loop() {
+			if _, err := decodeFields(bin, &nt); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(bin)), "bytes")
+	})
+	b.Run("codec=json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var ev event.Event
+			if err := json.Unmarshal(full, &ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(shape.Fields)), "bytes")
+	})
 }

@@ -14,8 +14,12 @@ import (
 //	uvarint(len(name)<<3 | type)  name bytes
 //	uvarint(len(value))           value bytes
 //
-// It is about half the size of the same fields as a JSON object and decodes
-// without parsing (BenchmarkFieldCodec).
+// For the sixteen fields of BenchmarkFieldCodec it takes 396 bytes against
+// 453 for the same fields in Vigie's event JSON, and decodes 30 times
+// faster (0.7 µs against 22 µs), which matters to searches that match
+// every candidate. Field names take about half the bytes; a dictionary of
+// names would save them, at the cost of keeping it consistent across
+// failed transactions.
 
 // errCorrupt is wrapped by decoding errors of stored data.
 var errCorrupt = errors.New("corrupt fields column")

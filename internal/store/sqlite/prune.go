@@ -168,9 +168,35 @@ func (s *Store) pruneChunk(ctx context.Context, where string, args []any, n int6
 	return int64(len(ids)), nil
 }
 
+// vacuumPages is the most free pages one incremental vacuum step returns
+// to the file system (16 MiB of 4 KiB pages); appends run between steps.
+const vacuumPages = 4096
+
 // reclaim merges the terms index, returns free pages to the file system
-// and truncates the write-ahead log.
+// and truncates the write-ahead log. Each step takes the write gate on its
+// own, so that an Append waits for one step at most.
 func (s *Store) reclaim(ctx context.Context) error {
+	if err := s.writeStep(ctx, "INSERT INTO terms(terms, rank) VALUES ('merge', 500)"); err != nil {
+		return err
+	}
+	for last := int64(-1); ; {
+		var free int64
+		if err := s.readers.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
+			return fmt.Errorf("reading the free page count: %w", err)
+		}
+		if free == 0 || free == last { // done, or a file without auto_vacuum
+			break
+		}
+		last = free
+		if err := s.writeStep(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", vacuumPages)); err != nil {
+			return err
+		}
+	}
+	return s.writeStep(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+}
+
+// writeStep runs one statement on the writer connection.
+func (s *Store) writeStep(ctx context.Context, stmt string) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return err
 	}
@@ -178,14 +204,8 @@ func (s *Store) reclaim(ctx context.Context) error {
 	if s.closed {
 		return ErrClosed
 	}
-	for _, stmt := range []string{
-		"INSERT INTO terms(terms, rank) VALUES ('merge', 500)",
-		"PRAGMA incremental_vacuum",
-		"PRAGMA wal_checkpoint(TRUNCATE)",
-	} {
-		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("%s: %w", stmt, err)
-		}
+	if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("%s: %w", stmt, err)
 	}
 	return nil
 }
