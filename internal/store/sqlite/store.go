@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -49,11 +50,12 @@ func (c *Config) setDefaults() {
 // connection; searches run on a pool of read connections and see the last
 // committed state without waiting for writes (WAL mode).
 type Store struct {
+	lock    *os.File // held while the store is open; nil where unsupported
 	readers *sql.DB
 	writeDB *sql.DB
 
-	// writeGate holds one token; Append and Prune take it to use writer
-	// and nextID.
+	// writeGate holds one token; Append, Prune and Close take it to use
+	// writer, stmts, nextID and closed.
 	writeGate chan struct{}
 	writer    *sql.Conn
 	stmts     writeStmts
@@ -64,7 +66,9 @@ type Store struct {
 	ckpt  *checkpointer
 }
 
-// Open opens the store in the SQLite file at path, creating it if needed.
+// Open opens the store in the SQLite file at path, creating the file (not
+// its directory) if needed. Only one Store may have a file open at a time,
+// in one process: Open fails while another holds it.
 func Open(path string, cfg Config) (*Store, error) {
 	cfg.setDefaults()
 	abs, err := filepath.Abs(path)
@@ -81,11 +85,13 @@ func Open(path string, cfg Config) (*Store, error) {
 
 func (s *Store) open(path string, cfg Config) error {
 	ctx := context.Background()
+	var err error
+	if s.lock, err = lockFile(path); err != nil {
+		return err
+	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(0)&_pragma=temp_store(memory)",
 			cfg.BusyTimeout.Milliseconds())
-
-	var err error
 	s.writeDB, err = sql.Open("sqlite", base+
 		"&_auto_vacuum=incremental&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"+
 		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", walAutoCheckpointPages, 64<<20)+
@@ -150,6 +156,10 @@ func (s *Store) Close() error {
 	}
 	if s.readers != nil {
 		errs = append(errs, s.readers.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+		s.lock = nil
 	}
 	return errors.Join(errs...)
 }

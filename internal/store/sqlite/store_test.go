@@ -211,3 +211,11 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return fi.Size()
 }
+
+func TestOpenTwice(t *testing.T) {
+	_, path := openTemp(t)
+	if s, err := Open(path, Config{}); err == nil {
+		s.Close()
+		t.Fatal("a second Open of an open store succeeded")
+	}
+}
