@@ -23,7 +23,7 @@ type writeStmts struct {
 
 func (w *writeStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 	var err error
-	if w.events, err = prepareBulk(ctx, conn, "INSERT",
+	if w.events, err = prepareBulk(ctx, conn,
 		"events(id, time, received, source, format, kind, parse_error, fields, raw)", 9); err != nil {
 		return fmt.Errorf("preparing to insert events: %w", err)
 	}

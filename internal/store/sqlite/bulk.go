@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// bulkInsert inserts rows into one table with multi-row INSERT statements,
-// which cost far less per row than one statement per row: the statement
-// overhead of the driver and of SQLite is paid once per bulkRows rows.
+// bulkInsert inserts rows into one table with multi-row INSERT statements:
+// the statement overhead of database/sql, the driver and SQLite is paid
+// once per bulkRows rows. Inserting events one per statement cost 10%
+// more CPU per event in BenchmarkAppend (16.8 µs against 15.2 µs).
 type bulkInsert struct {
 	cols int
 	full *sql.Stmt // inserts bulkRows rows
@@ -16,18 +17,20 @@ type bulkInsert struct {
 	args []any     // values of the rows not yet inserted
 }
 
+// A bulkInsert is used under the store's write gate only.
+
 // bulkRows is the number of rows one full statement inserts.
 const bulkRows = 100
 
-// prepareBulk prepares the statements of a bulk insert; verb is "INSERT" or
-// "INSERT OR IGNORE", table includes its column list.
-func prepareBulk(ctx context.Context, conn *sql.Conn, verb, table string, cols int) (*bulkInsert, error) {
+// prepareBulk prepares the statements of a bulk insert; table includes its
+// column list.
+func prepareBulk(ctx context.Context, conn *sql.Conn, table string, cols int) (*bulkInsert, error) {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	full, err := conn.PrepareContext(ctx, verb+" INTO "+table+" VALUES "+strings.TrimSuffix(strings.Repeat(row+",", bulkRows), ","))
+	full, err := conn.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+strings.TrimSuffix(strings.Repeat(row+",", bulkRows), ","))
 	if err != nil {
 		return nil, err
 	}
-	one, err := conn.PrepareContext(ctx, verb+" INTO "+table+" VALUES "+row)
+	one, err := conn.PrepareContext(ctx, "INSERT INTO "+table+" VALUES "+row)
 	if err != nil {
 		full.Close()
 		return nil, err
@@ -49,10 +52,7 @@ func (b *bulkInsert) add(ctx context.Context, vals ...any) error {
 
 // flush inserts the queued rows.
 func (b *bulkInsert) flush(ctx context.Context) error {
-	defer func() {
-		clear(b.args)
-		b.args = b.args[:0]
-	}()
+	defer b.reset()
 	if len(b.args) == 0 {
 		return nil
 	}
