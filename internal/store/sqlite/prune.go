@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,7 +142,7 @@ func (s *Store) pruneChunk(ctx context.Context, where string, args []any, n int6
 		if i > 0 {
 			list = append(list, ',')
 		}
-		list = fmt.Appendf(list, "%d", id)
+		list = strconv.AppendInt(list, id, 10)
 	}
 	list = append(list, ']')
 	for _, stmt := range []string{

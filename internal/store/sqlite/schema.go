@@ -25,7 +25,10 @@ const schemaVersion = 1
 // field. It is an inverted index written in sorted segments, so adding an
 // event's twenty terms costs less than adding four rows to a B-tree index
 // (BenchmarkAppend). contentless_delete lets Prune remove rows. hashsize
-// lets one batch of events be flushed as one segment.
+// lets one batch of events be flushed as one segment. deletemerge 50
+// merges a segment once half its rows are deleted, rather than a tenth:
+// BenchmarkPrune deleted 66,000 events per second instead of 16,800, for
+// 3 to 6% more space per event in steady state (TestPruneSteadyState).
 //
 // zones records, for each block of 1<<zoneBits consecutive IDs, the least
 // and greatest event time in it. Searches that walk the terms index in ID
@@ -50,6 +53,7 @@ CREATE VIRTUAL TABLE terms USING fts5(
 	text, content='', contentless_delete=1, tokenize="ascii tokenchars '_'"
 );
 INSERT INTO terms(terms, rank) VALUES ('hashsize', 33554432);
+INSERT INTO terms(terms, rank) VALUES ('deletemerge', 50);
 CREATE TABLE zones (
 	block    INTEGER PRIMARY KEY,
 	min_time INTEGER NOT NULL,

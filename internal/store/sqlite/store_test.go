@@ -219,3 +219,34 @@ func TestOpenTwice(t *testing.T) {
 		t.Fatal("a second Open of an open store succeeded")
 	}
 }
+
+// TestPruneSteadyState appends and prunes by age in rounds, as a store
+// under retention does: the file must stop growing.
+func TestPruneSteadyState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends and prunes 120,000 events")
+	}
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	g := newGenerator(1)
+	var steady int64
+	for round := range 12 {
+		mustAppend(t, s, g.batch(5000))
+		mustAppend(t, s, g.batch(5000))
+		now := g.start.Add(time.Duration(g.n) * time.Millisecond)
+		if _, err := s.Prune(ctx, store.Retention{MaxAge: 30 * time.Second}, now); err != nil {
+			t.Fatal(err)
+		}
+		used, err := s.usedBytes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case round == 4:
+			steady = used
+		case round > 4 && used > steady*6/5:
+			t.Fatalf("round %d: %d bytes used, more than 1.2 times the %d of round 4: the file keeps growing", round, used, steady)
+		}
+	}
+	t.Logf("steady state: %d bytes for 30,000 events", steady)
+}
