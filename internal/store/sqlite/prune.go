@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/store"
@@ -145,27 +144,24 @@ func (s *Store) pruneChunk(ctx context.Context, where string, args []any, n int6
 		list = strconv.AppendInt(list, id, 10)
 	}
 	list = append(list, ']')
-	for _, stmt := range []string{
-		"DELETE FROM terms WHERE rowid IN (SELECT value FROM json_each(?))",
-		"DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))",
-		// Zones below the oldest ID left hold no events.
-		"DELETE FROM zones WHERE block < (SELECT ifnull(min(id), 1 << 62) FROM events) >> " + fmt.Sprint(zoneBits),
-	} {
-		args := []any{string(list)}
-		if !strings.Contains(stmt, "?") {
-			args = nil
-		}
-		if _, err := s.writer.ExecContext(ctx, stmt, args...); err != nil {
-			return 0, err
-		}
+	if _, err := s.writer.ExecContext(ctx, "DELETE FROM terms WHERE rowid IN (SELECT value FROM json_each(?))", list); err != nil {
+		return 0, err
+	}
+	if _, err := s.writer.ExecContext(ctx, "DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))", list); err != nil {
+		return 0, err
+	}
+	// The zones below the oldest ID left hold no events.
+	var oldest int64
+	if err := s.writer.QueryRowContext(ctx, "SELECT ifnull(min(id), ?) FROM events", s.nextID).Scan(&oldest); err != nil {
+		return 0, err
+	}
+	if _, err := s.writer.ExecContext(ctx, "DELETE FROM zones WHERE block < ?", oldest>>zoneBits); err != nil {
+		return 0, err
 	}
 	if err := s.commitLocked(ctx); err != nil {
 		return 0, err
 	}
-	var oldest int64
-	if err := s.writer.QueryRowContext(ctx, "SELECT ifnull(min(id), ?) FROM events", s.nextID).Scan(&oldest); err == nil {
-		s.zones.dropBelow(oldest >> zoneBits)
-	}
+	s.zones.dropBelow(oldest >> zoneBits)
 	return int64(len(ids)), nil
 }
 

@@ -250,3 +250,13 @@ func TestPruneSteadyState(t *testing.T) {
 	}
 	t.Logf("steady state: %d bytes for 30,000 events", steady)
 }
+
+// TestFTS5 checks that the SQLite linked in has FTS5, which the terms
+// index needs.
+func TestFTS5(t *testing.T) {
+	s, _ := openTemp(t)
+	var used bool
+	if err := s.readers.QueryRow("SELECT sqlite_compileoption_used('ENABLE_FTS5')").Scan(&used); err != nil || !used {
+		t.Fatalf("sqlite_compileoption_used('ENABLE_FTS5') = %v, %v; want true", used, err)
+	}
+}
