@@ -224,17 +224,17 @@ func TestOpenTwice(t *testing.T) {
 // under retention does: the file must stop growing.
 func TestPruneSteadyState(t *testing.T) {
 	if testing.Short() {
-		t.Skip("appends and prunes 120,000 events")
+		t.Skip("appends and prunes 48,000 events")
 	}
 	s, _ := openTemp(t)
 	ctx := context.Background()
 	g := newGenerator(1)
 	var steady int64
 	for round := range 12 {
-		mustAppend(t, s, g.batch(5000))
-		mustAppend(t, s, g.batch(5000))
+		mustAppend(t, s, g.batch(2000))
+		mustAppend(t, s, g.batch(2000))
 		now := g.start.Add(time.Duration(g.n) * time.Millisecond)
-		if _, err := s.Prune(ctx, store.Retention{MaxAge: 30 * time.Second}, now); err != nil {
+		if _, err := s.Prune(ctx, store.Retention{MaxAge: 12 * time.Second}, now); err != nil {
 			t.Fatal(err)
 		}
 		used, err := s.usedBytes(ctx)
@@ -248,7 +248,7 @@ func TestPruneSteadyState(t *testing.T) {
 			t.Fatalf("round %d: %d bytes used, more than 1.2 times the %d of round 4: the file keeps growing", round, used, steady)
 		}
 	}
-	t.Logf("steady state: %d bytes for 30,000 events", steady)
+	t.Logf("steady state: %d bytes for 12,000 events", steady)
 }
 
 // TestFTS5 checks that the SQLite linked in has FTS5, which the terms
