@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,8 +63,17 @@ func main() {
 		clients = flag.Int("clients", 4, "concurrent HTTP clients")
 		dir     = flag.String("dir", "", "folder for the store (default a temporary one, removed after)")
 		queries = flag.Int("queries", 200, "searches per kind")
+		profile = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	)
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "vigie-bench-")
 		if err != nil {
