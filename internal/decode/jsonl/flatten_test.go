@@ -133,7 +133,7 @@ func TestFlattenOrder(t *testing.T) {
 		`{"z":1,"a":[3,2,1],"m":{"b":1,"a":2},"a":0}`, // same shape, other values below
 		`{"z":9,"a":[6,5,4],"m":{"b":8,"a":7},"a":5}`,
 		`{"b":1,"a":2}`,
-		`{"` + strings.Repeat("k", maxInternLen+1) + `":1,"a":2}`, // a name too long to intern
+		`{"` + strings.Repeat("k", maxInternLen+1) + `":1,"a":2}`,           // a name too long to intern
 		`{"z":[` + strings.Repeat(`{"b":1,"a":2},`, maxShapeFields) + `0]}`, // too many fields for the cache
 	}
 	p := getParser()
