@@ -23,19 +23,22 @@
 // returns, the batch is in the write-ahead log and the log is synced, so
 // the batch survives a crash of the process (kill -9, TestCrash) and of
 // the machine. synchronous=NORMAL would survive a crash of the process
-// only; it was 8% faster (72,900 against 67,000 events per second in
-// BenchmarkAppend, batches of 5,000), too little to give up power-loss
-// durability. A failed Append (full disk, I/O error) rolls its
-// transaction back and leaves the store usable (TestDiskFull).
+// only, and was not measurably faster: in BenchmarkAppend (one million
+// events, batches of 5,000), FULL ran at 71,000 to 75,000 events per
+// second and NORMAL at 66,000 to 81,000 on a quiet machine, 53,000 and
+// 50,000 to 54,000 with other jobs running. A failed Append (full disk,
+// I/O error) rolls its transaction back and leaves the store usable
+// (TestDiskFull).
 //
 // # Performance
 //
-// On the 2-core reference machine, BenchmarkAppend sustained 67,000
-// events per second over one million events of sixteen fields and a
-// 200-byte record (15.7 µs of CPU per event, 784 bytes of file per event,
-// 170 MiB peak resident memory for the whole benchmark process), and
+// On the 2-core reference machine, BenchmarkAppend sustained 71,000 to
+// 75,000 events per second over one million events of sixteen fields and
+// a 200-byte record (14 to 15 µs of CPU per event, 784 bytes of file per
+// event, 170 MiB peak resident memory for the whole benchmark process);
 // BenchmarkSearch answered user.name:X over them in 1.1 ms at the median,
-// 2.1 ms at the 95th percentile.
+// 2.0 ms at the 95th percentile, and BenchmarkPrune deleted 64,000 events
+// per second.
 //
 // # Concurrency
 //

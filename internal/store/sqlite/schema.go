@@ -30,9 +30,9 @@ const schemaVersion = 1
 // BenchmarkPrune deleted 66,000 events per second instead of 16,800, for
 // 3 to 6% more space per event in steady state (TestPruneSteadyState).
 // automerge 8 merges segments eight at a time rather than four: merging
-// took 17% of Append's CPU time instead of 21%, and searches read more
-// segments (BenchmarkSearch: a word 1.6 ms instead of 1.0, a phrase 4.9
-// instead of 2.7); ingest is the tighter budget.
+// took 17% of Append's CPU time instead of 21% (BenchmarkAppend profile);
+// searches read more segments, and BenchmarkSearch showed no difference
+// beyond the run-to-run noise of the shared machine.
 //
 // zones records, for each block of 1<<zoneBits consecutive IDs, the least
 // and greatest event time in it. Searches that walk the terms index in ID
