@@ -182,3 +182,31 @@ func (e *Event) String() string {
 	}
 	return b.String()
 }
+
+// SortTail sorts fields by name, stably, given that fields[:sorted] are
+// sorted already: it sorts the fields after them and merges both runs.
+// Decoders that append a few ECS fields to a sorted list use it instead of
+// a full sort; with NXLog records (50-odd sorted fields, about 15 added) it
+// halves the cost of sorting (winjson's BenchmarkDecode).
+func SortTail(fields []Field, sorted int) {
+	tail := fields[sorted:]
+	if len(tail) == 0 {
+		return
+	}
+	slices.SortStableFunc(tail, compareNames)
+	if sorted == 0 || fields[sorted-1].Name <= tail[0].Name {
+		return
+	}
+	var buf [32]Field
+	rest := append(buf[:0], tail...)
+	i, j := sorted-1, len(rest)-1
+	for k := len(fields) - 1; j >= 0; k-- {
+		if i >= 0 && fields[i].Name > rest[j].Name {
+			fields[k] = fields[i]
+			i--
+		} else {
+			fields[k] = rest[j]
+			j--
+		}
+	}
+}

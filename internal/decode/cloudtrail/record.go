@@ -2,7 +2,6 @@ package cloudtrail
 
 import (
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -57,7 +56,7 @@ func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 		outcome = event.OutcomeFailure
 	}
 	ip, _ := parseIP(r.sourceIP)
-	// Added in name order, so that mergeTail need not sort them.
+	// Added in name order, so that event.SortTail need not sort them.
 	add(event.CloudAccountID, firstOf(r.recipientAccount, r.identityAccount))
 	add(event.CloudProvider, "aws")
 	add(event.CloudRegion, r.region)
@@ -69,34 +68,8 @@ func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 	add(event.UserID, r.principalID)
 	add(event.UserName, firstOf(r.userName, arnName(r.arn)))
 	add(event.UserAgent, r.userAgent)
-	mergeTail(e.Fields[n:], sorted-n)
+	event.SortTail(e.Fields[n:], sorted-n)
 	return nil
-}
-
-// mergeTail sorts fields by name, stably, given that fields[:n] are sorted
-// already: it sorts the few fields after them and merges both runs, so that
-// decode.Line's sort (event.Event.Sort) finds them in order.
-func mergeTail(fields []event.Field, n int) {
-	tail := fields[n:]
-	if len(tail) == 0 {
-		return
-	}
-	slices.SortStableFunc(tail, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
-	if n == 0 || fields[n-1].Name <= tail[0].Name {
-		return
-	}
-	var buf [16]event.Field
-	rest := append(buf[:0], tail...)
-	i, j := n-1, len(rest)-1
-	for k := len(fields) - 1; j >= 0; k-- {
-		if i >= 0 && fields[i].Name > rest[j].Name {
-			fields[k] = fields[i]
-			i--
-		} else {
-			fields[k] = rest[j]
-			j--
-		}
-	}
 }
 
 func isObject(b []byte) bool {

@@ -2,7 +2,6 @@ package winjson
 
 import (
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/vigie-sec/vigie/internal/decode"
@@ -65,36 +64,8 @@ func decodeRecord(f *jsonl.Flattener, obj []byte, e *event.Event) error {
 		e.Time = t
 	}
 	sorted -= normalise(e)
-	mergeTail(e.Fields[n:], sorted)
+	event.SortTail(e.Fields[n:], sorted)
 	return nil
-}
-
-// mergeTail sorts fields by name, stably, given that fields[:n] are sorted
-// already: it sorts the few fields after them and merges both runs, so that
-// decode.Line's sort (event.Event.Sort) finds them in order. With NXLog
-// records, whose 50-odd fields come sorted from jsonl.Flatten and get about
-// 15 fields added, this halves the cost of sorting (BenchmarkDecode).
-func mergeTail(fields []event.Field, n int) {
-	tail := fields[n:]
-	if len(tail) == 0 {
-		return
-	}
-	slices.SortStableFunc(tail, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
-	if n == 0 || fields[n-1].Name <= tail[0].Name {
-		return
-	}
-	var buf [32]event.Field
-	rest := append(buf[:0], tail...)
-	i, j := n-1, len(rest)-1
-	for k := len(fields) - 1; j >= 0; k-- {
-		if i >= 0 && fields[i].Name > rest[j].Name {
-			fields[k] = fields[i]
-			i--
-		} else {
-			fields[k] = rest[j]
-			j--
-		}
-	}
 }
 
 func isObject(b []byte) bool {

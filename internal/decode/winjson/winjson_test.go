@@ -2,9 +2,7 @@ package winjson
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -252,25 +250,6 @@ func TestLooks(t *testing.T) {
 	f(`{"@timestamp":"2024-01-01T00:00:00Z","message":"hello"}`, false)
 	f(`not json`, false)
 	f(`[{"EventID":4624,"Channel":"Security"}]`, false)
-}
-
-func TestMergeTail(t *testing.T) {
-	names := []string{"a", "b", "c", "d", "e"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for round := 0; round < 500; round++ {
-		var fields []event.Field
-		for i := rng.IntN(12); i >= 0; i-- {
-			fields = append(fields, event.Field{Name: names[rng.IntN(len(names))], Value: strconv.Itoa(len(fields))})
-		}
-		n := rng.IntN(len(fields) + 1)
-		slices.SortStableFunc(fields[:n], func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
-		want := slices.Clone(fields)
-		slices.SortStableFunc(want, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
-		mergeTail(fields, n)
-		if diff := cmp.Diff(want, fields); diff != "" {
-			t.Fatalf("round %d, n=%d (-want +got):\n%s", round, n, diff)
-		}
-	}
 }
 
 // TestRecordFieldsSorted checks that decodeRecord hands decode.Line its
