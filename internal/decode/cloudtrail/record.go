@@ -29,15 +29,12 @@ func DecodeRecord(rec []byte, e *event.Event) error {
 // decodeRecord is DecodeRecord without the final sort, for Decode
 // (decode.Line sorts). It flattens with f, or jsonl.Flatten when f is nil.
 func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
-	if !isObject(rec) {
-		return jsonl.ErrNotObject
-	}
 	n := len(e.Fields)
-	flatten := jsonl.Flatten
+	object := jsonl.FlattenObject
 	if f != nil {
-		flatten = f.Flatten
+		object = f.Object
 	}
-	if err := flatten("", rec, e); err != nil {
+	if err := object(rec, e); err != nil {
 		return err
 	}
 	sorted := len(e.Fields) // Flatten sorts what it adds
@@ -70,20 +67,6 @@ func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 	add(event.UserAgent, r.userAgent)
 	event.SortTail(e.Fields[n:], sorted-n)
 	return nil
-}
-
-func isObject(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return true
-		default:
-			return false
-		}
-	}
-	return false
 }
 
 // recordFields holds the values the ECS mapping reads.

@@ -64,6 +64,20 @@ func (f *Flattener) Flatten(prefix string, raw json.RawMessage, e *event.Event) 
 	return f.p.flatten(prefix, raw, e)
 }
 
+// Object is FlattenObject, reusing f's tables.
+func (f *Flattener) Object(raw json.RawMessage, e *event.Event) error {
+	return f.p.object(raw, e)
+}
+
+// FlattenObject is Flatten with an empty prefix for a value that must be a
+// JSON object: it returns ErrNotObject for any other JSON value. Decoders
+// of object-per-record formats (winjson, cloudtrail) build on it.
+func FlattenObject(raw json.RawMessage, e *event.Event) error {
+	p := getParser()
+	defer putParser(p)
+	return p.object(raw, e)
+}
+
 // parser flattens one JSON text. A parser is reused for many texts (through
 // parserPool) so that its name table and buffers are amortised; it is not
 // safe for concurrent use.

@@ -47,15 +47,12 @@ func DecodeObject(obj []byte, e *event.Event) error {
 // decodeRecord is DecodeObject without the final sort, for Decode
 // (decode.Line sorts). It flattens with f, or jsonl.Flatten when f is nil.
 func decodeRecord(f *jsonl.Flattener, obj []byte, e *event.Event) error {
-	if !isObject(obj) {
-		return jsonl.ErrNotObject
-	}
 	n := len(e.Fields)
-	flatten := jsonl.Flatten
+	object := jsonl.FlattenObject
 	if f != nil {
-		flatten = f.Flatten
+		object = f.Object
 	}
-	if err := flatten("", obj, e); err != nil {
+	if err := object(obj, e); err != nil {
 		return err
 	}
 	sorted := len(e.Fields) - n // Flatten sorts what it adds
@@ -66,20 +63,6 @@ func decodeRecord(f *jsonl.Flattener, obj []byte, e *event.Event) error {
 	sorted -= normalise(e)
 	event.SortTail(e.Fields[n:], sorted)
 	return nil
-}
-
-func isObject(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return true
-		default:
-			return false
-		}
-	}
-	return false
 }
 
 // The record shapes; see the package documentation.
@@ -233,11 +216,8 @@ func isDigits(s string) bool {
 // format detector looking at the first lines of a stream, not for every
 // record.
 func Looks(line []byte) bool {
-	if !isObject(line) {
-		return false
-	}
 	var e event.Event
-	if err := jsonl.Flatten("", line, &e); err != nil {
+	if err := jsonl.FlattenObject(line, &e); err != nil {
 		return false
 	}
 	has := map[string]bool{}
