@@ -69,12 +69,12 @@ reported with the offset of the fault; the other files are still sent.`,
 			if err != nil {
 				return err
 			}
+			registry = detect.New(detect.Config{MaxRecord: maxRecord})
 			if format != "" {
 				if _, ok := registry.ByName(format); !ok {
 					return fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(registry.Names(), ", "))
 				}
 			}
-			registry = detect.New(detect.Config{MaxRecord: maxRecord})
 			var total int64
 			for _, a := range args {
 				if fi, err := os.Stat(a); err == nil {
