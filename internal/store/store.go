@@ -67,6 +67,16 @@ type Searcher interface {
 	Get(ctx context.Context, id event.ID) (*event.Event, error)
 }
 
+// Scanner reads stored events in the order they were stored, for
+// consumers that must see every event once: live detection catching up
+// after a restart, and retro-hunts.
+type Scanner interface {
+	// Scan returns up to limit events whose ID is above after, in
+	// increasing ID order. Pass the last ID returned to read on; an empty
+	// result means there is nothing after it yet.
+	Scan(ctx context.Context, after event.ID, limit int) ([]*event.Event, error)
+}
+
 // Retention says how much history to keep. A zero field means no limit.
 type Retention struct {
 	MaxAge time.Duration // drop events whose time is before now-MaxAge
@@ -89,6 +99,7 @@ type Pruner interface {
 type Store interface {
 	Appender
 	Searcher
+	Scanner
 	Pruner
 	Close() error
 }

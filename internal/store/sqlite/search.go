@@ -40,6 +40,32 @@ func (s *Store) Get(ctx context.Context, id event.ID) (*event.Event, error) {
 	return e, nil
 }
 
+// Scan returns up to limit events with an ID above after, in ID order.
+func (s *Store) Scan(ctx context.Context, after event.ID, limit int) ([]*event.Event, error) {
+	limit = max(1, min(limit, store.MaxLimit))
+	rows, err := s.readers.QueryContext(ctx,
+		"SELECT "+eventColumns+" FROM events e WHERE e.id > ? ORDER BY e.id LIMIT ?", int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("scanning events after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var (
+		out []*event.Event
+		nt  names
+	)
+	for rows.Next() {
+		e, err := scanEvent(rows, &nt)
+		if err != nil {
+			return nil, fmt.Errorf("scanning events after %d: %w", after, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scanning events after %d: %w", after, err)
+	}
+	return out, nil
+}
+
 // Search returns the events matching q, newest first: by time, then by ID.
 //
 // q.Before is a cursor: pass the ID of the last event of a page to get the

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"TimeBounds", testTimeBounds},
 		{"Paging", testPaging},
 		{"Limit", testLimit},
+		{"Scan", testScan},
 		{"PruneByAge", testPruneByAge},
 		{"PruneBySize", testPruneBySize},
 		{"Concurrent", testConcurrent},
@@ -583,3 +584,42 @@ func testReopen(t *testing.T, open Open) {
 		t.Errorf("after pruning everything and reopening, new ID %d is not above the last ID %d", more[0].ID, last)
 	}
 }
+
+func testScan(t *testing.T, open Open) {
+	s, _ := newStore(t, open)
+	events := corpus(300, 3)
+	// Times out of ID order: Scan follows IDs, not times.
+	slices.Reverse(events)
+	appendInBatches(t, s, events)
+	ctx := context.Background()
+	var got []event.ID
+	for after := event.ID(0); ; {
+		page, err := s.Scan(ctx, after, 70)
+		if err != nil {
+			t.Fatalf("Scan(%d, 70): %v", after, err)
+		}
+		if len(page) > 70 {
+			t.Fatalf("Scan(%d, 70) returned %d events", after, len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			got = append(got, e.ID)
+		}
+		after = page[len(page)-1].ID
+	}
+	var want []event.ID
+	for _, e := range events {
+		want = append(want, e.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Scan pages gave IDs %v…, want every ID once in increasing order %v…", head(got), head(want))
+	}
+	last := events[len(events)-1].ID
+	if page, err := s.Scan(ctx, last, 10); err != nil || len(page) != 0 {
+		t.Errorf("Scan after the last ID = %d events, %v; want none", len(page), err)
+	}
+}
+
+func head(ids []event.ID) []event.ID { return ids[:min(len(ids), 10)] }
