@@ -74,6 +74,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /api/v1/events", s.auth(s.handle(s.search)))
 	mux.Handle("GET /api/v1/events/{id}", s.auth(s.handle(s.get)))
 	mux.Handle("POST /api/v1/events", s.auth(cfg.Ingest))
+	mux.Handle("GET /api/v1/alerts", s.auth(s.handle(s.alerts)))
 	mux.Handle("GET /api/v1/sources", s.auth(s.handle(s.sources)))
 	mux.Handle("GET /metrics", s.auth(cfg.Metrics))
 	mux.Handle("/api/", s.auth(s.handle(func(w http.ResponseWriter, r *http.Request) error {
