@@ -133,15 +133,41 @@ reported with the offset of the fault; the other files are still sent.`,
 // ingestFile decodes one file and sends its events.
 func ingestFile(s *sender, reg *detect.Registry, path, format, source string, bar *progressbar.ProgressBar) fileResult {
 	res := fileResult{File: path}
+	if path == "-" {
+		res.File = "stdin"
+	}
+	if source == "" {
+		source = "file/" + filepath.Base(res.File)
+	}
+	s.source = source
+	sk := &ingestSink{s: s, res: &res}
+	var progress io.Writer
+	if bar != nil {
+		progress = bar
+	}
+	var err error
+	res.Format, err = decodeFile(reg, path, format, progress, sk)
+	if ferr := sk.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+// decodeFile decodes the file at path ("-" for standard input) into sink,
+// detecting its format from its content unless format is given, and
+// returns the format used. When progress is not nil, the bytes read are
+// written to it as they are read.
+func decodeFile(reg *detect.Registry, path, format string, progress io.Writer, sink decode.Sink) (string, error) {
 	var f *os.File
 	if path == "-" {
 		f = os.Stdin
-		res.File = "stdin"
 	} else {
 		var err error
 		if f, err = os.Open(path); err != nil {
-			res.Error = err.Error()
-			return res
+			return format, err
 		}
 		defer f.Close()
 	}
@@ -150,40 +176,24 @@ func ingestFile(s *sender, reg *detect.Registry, path, format, source string, ba
 		head, _ := br.Peek(16 << 10)
 		format = reg.Detect(head, path)
 	}
-	res.Format = format
 	dec, ok := reg.ByName(format)
 	if !ok {
-		res.Error = fmt.Sprintf("unknown format %q", format)
-		return res
+		return format, fmt.Errorf("unknown format %q", format)
 	}
-	if source == "" {
-		source = "file/" + filepath.Base(res.File)
-	}
-	s.source = source
-	sk := &ingestSink{s: s, res: &res}
 	var src io.Reader = br
-	if bar != nil {
-		src = io.TeeReader(br, bar)
+	if progress != nil {
+		src = io.TeeReader(br, progress)
 	}
-	// EVTX needs random access: give it the file itself.
-	if format == "evtx" {
+	// EVTX is read in chunks from the start: give it the file itself.
+	if format == detect.EVTX {
 		if _, err := f.Seek(0, io.SeekStart); err == nil {
 			src = f
-			if bar != nil {
-				if fi, err := f.Stat(); err == nil {
-					defer bar.Add64(fi.Size())
-				}
+			if progress != nil {
+				src = io.TeeReader(f, progress)
 			}
 		}
 	}
-	err := dec.Decode(src, sk)
-	if ferr := sk.flush(); err == nil {
-		err = ferr
-	}
-	if err != nil {
-		res.Error = err.Error()
-	}
-	return res
+	return format, dec.Decode(src, sink)
 }
 
 type ingestSink struct {
