@@ -42,6 +42,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives store errors; default slog.Default().
 	Logger *slog.Logger
+	// OnCommit, when set, is called after each successful commit, from
+	// the committing goroutine: it must not block (live detection uses
+	// it to wake up).
+	OnCommit func()
 }
 
 func (c *Config) setDefaults() {
@@ -256,6 +260,9 @@ func (p *Pipeline) commit(ctx context.Context, pending []*request) []*request {
 	if err == nil {
 		p.setHealth(nil)
 		p.Counters.stored(batch)
+		if p.cfg.OnCommit != nil {
+			p.cfg.OnCommit()
+		}
 		for _, r := range pending {
 			p.limit.release(min(len(r.events), p.cfg.QueueEvents))
 			if r.done != nil {

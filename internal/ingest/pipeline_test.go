@@ -203,3 +203,25 @@ func TestSourceLimit(t *testing.T) {
 		t.Fatalf("%d sources tracked, want %d plus %q", len(s), maxSources, OtherSources)
 	}
 }
+
+func TestOnCommitAfterEachCommit(t *testing.T) {
+	st := &memStore{}
+	var mu sync.Mutex
+	var seen []int // events stored when OnCommit ran
+	p := New(st, Config{OnCommit: func() {
+		mu.Lock()
+		seen = append(seen, st.count())
+		mu.Unlock()
+	}})
+	start(t, p)
+	for range 2 {
+		if err := p.Submit(context.Background(), events("a", 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || seen[0] != 2 || seen[1] != 4 {
+		t.Errorf("OnCommit saw %v stored events, want [2 4]: once per commit, after it", seen)
+	}
+}
