@@ -129,7 +129,7 @@ func TestResolve(t *testing.T) {
 					{Field: "Channel", Values: []string{"Microsoft-Windows-Windows Defender/Operational"}},
 					{Field: "EventID", Values: strings.Fields("1006 1007 1008 1009 1010 1011 1012 1017 1018 1019 1115 1116")},
 				},
-				Fields: map[string]string{"Signature": "ThreatName", "Filename": "Path"},
+				Fields: map[string]string{"Signature": "Threat Name", "Filename": "Path"},
 			}},
 		},
 		{
