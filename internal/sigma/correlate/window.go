@@ -108,6 +108,12 @@ func (c *correlation) link(slot int, t *sigma.Rule, ref string) *link {
 	return l
 }
 
+// parseNumber reads a finite decimal number.
+func parseNumber(s string) (float64, bool) {
+	n, err := strconv.ParseFloat(s, 64)
+	return n, err == nil && !math.IsNaN(n) && !math.IsInf(n, 0)
+}
+
 // holds reports whether every comparison of the condition holds for x.
 func (c *correlation) holds(x float64) bool {
 	for _, t := range c.cond {
@@ -184,8 +190,7 @@ func (e *Engine) add(l *link, m *match) {
 	if l.field != "" {
 		en.value, en.hasValue = m.get(l.field)
 		if c.def.Type == sigma.ValueSum || c.def.Type == sigma.ValueAvg {
-			n, err := strconv.ParseFloat(en.value, 64)
-			en.num, en.isNum = n, en.hasValue && err == nil && !math.IsNaN(n) && !math.IsInf(n, 0)
+			en.num, en.isNum = parseNumber(en.value)
 			if !en.isNum {
 				e.stats.NonNumeric++
 			}
