@@ -28,10 +28,10 @@ type snapshot struct {
 }
 
 type snapshotMatch struct {
-	Rule   string     `json:"rule"`
-	Time   int64      `json:"time"`
-	Ref    string     `json:"ref"`
-	Seq    uint64     `json:"seq"`
+	Rule   string      `json:"rule"`
+	Time   int64       `json:"time"`
+	Ref    string      `json:"ref"`
+	Seq    uint64      `json:"seq"`
 	Fields [][2]string `json:"fields,omitempty"`
 }
 

@@ -180,9 +180,9 @@ func TestLateDropped(t *testing.T) {
 	m := time.Minute
 	inputs := []in{
 		{"failed_login", 5 * m, "User=a", "1"},
-		{"failed_login", 3 * m, "User=a", "late"},  // 2m behind: dropped
-		{"failed_login", 4 * m, "User=a", "2"},     // exactly Lateness behind: kept
-		{"advance", 10 * m, "", ""},                // watermark 10m
+		{"failed_login", 3 * m, "User=a", "late"}, // 2m behind: dropped
+		{"failed_login", 4 * m, "User=a", "2"},    // exactly Lateness behind: kept
+		{"advance", 10 * m, "", ""},               // watermark 10m
 		{"failed_login", 8*m + 59*time.Second, "User=a", "late2"},
 		{"failed_login", 9 * m, "User=a", "3"},
 	}
