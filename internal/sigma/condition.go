@@ -111,7 +111,11 @@ func lex(text string) ([]token, int, error) {
 			return nil, -1, &conditionError{i, fmt.Sprintf("unexpected character %q", r)}
 		}
 	}
-	return append(toks, token{offset: len(runes)}), -1, nil
+	end := len(runes)
+	for end > 0 && unicode.IsSpace(runes[end-1]) {
+		end--
+	}
+	return append(toks, token{offset: end}), -1, nil
 }
 
 // conditionParser is a recursive-descent parser over tokens.
@@ -304,6 +308,7 @@ func parseAggregation(text string, pipe int) (*aggregation, error) {
 		i++
 		return nil
 	}
+	skipSpace()
 	fnAt := i
 	agg.fn = strings.ToLower(word())
 	switch agg.fn {
