@@ -170,6 +170,11 @@ func New(rules []*sigma.Rule, cfg Config) (*Engine, error) {
 		refNames := map[string]bool{}
 		for slot, ref := range c.def.Rules {
 			targets := byRef[ref]
+			if r.Detection != nil && ref == r.ID {
+				// A converted v1 aggregation counts the matches of its own
+				// detection; the parser names it by its id, "" if none.
+				targets = []*sigma.Rule{r}
+			}
 			if len(targets) == 0 {
 				bad(r, "correlation refers to unknown rule %q", ref)
 				ok = false
