@@ -16,8 +16,8 @@ import (
 // Config tunes an Engine. The zero Config works.
 type Config struct {
 	// Lateness is how far (in event time) behind the watermark a match may
-	// arrive and still count. Default 1m; hunting over files that overlap
-	// in time wants more.
+	// arrive and still count. Default 1m; negative means none (sorted
+	// input); hunting over files that overlap in time wants more.
 	Lateness time.Duration
 	// MaxGroups bounds the groups of each correlation rule; beyond it the
 	// least recently updated group is evicted. Default 100000.
@@ -33,8 +33,11 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.Lateness == 0 {
+	switch {
+	case c.Lateness == 0:
 		c.Lateness = time.Minute
+	case c.Lateness < 0:
+		c.Lateness = 0
 	}
 	if c.MaxGroups <= 0 {
 		c.MaxGroups = 100_000
@@ -280,7 +283,7 @@ func (e *Engine) Observe(r *sigma.Rule, ev *event.Event, ref string) []Hit {
 		return nil
 	}
 	t := ev.Time.UnixNano()
-	if t < e.released || (e.watermark != math.MinInt64 && t < e.watermark-int64(e.cfg.Lateness)) {
+	if t < e.released || t < e.horizon() {
 		e.stats.Late++
 		return nil
 	}
@@ -312,15 +315,16 @@ func (e *Engine) Advance(t time.Time) []Hit {
 		e.watermark = n
 	}
 	e.release()
-	if p := e.watermark - int64(e.cfg.Lateness); p > e.released {
+	if p := e.horizon(); p > e.released {
 		e.advanceAll(p)
 	}
 	return e.takeHits()
 }
 
 // Flush ends the stream: it processes every buffered match and decides
-// every open window, including those of timespan 0. The engine stays
-// usable; windows start afresh.
+// every window closed at its end (conditions with lt, lte, eq or neq,
+// value_percentile, timespan 0), as of the newest processed time. Later
+// matches open new windows; rising conditions keep their state.
 func (e *Engine) Flush() []Hit {
 	e.out = nil
 	for len(e.pending) > 0 {
@@ -349,9 +353,18 @@ func (e *Engine) takeHits() []Hit {
 	return h
 }
 
-// release processes the buffered matches older than watermark − Lateness.
+// horizon is watermark − Lateness: matches older than it are late, and
+// buffered matches older than it are processed.
+func (e *Engine) horizon() int64 {
+	if e.watermark < math.MinInt64+int64(e.cfg.Lateness) {
+		return math.MinInt64
+	}
+	return e.watermark - int64(e.cfg.Lateness)
+}
+
+// release processes the buffered matches older than the horizon.
 func (e *Engine) release() {
-	limit := e.watermark - int64(e.cfg.Lateness)
+	limit := e.horizon()
 	for len(e.pending) > 0 && e.pending[0].time < limit {
 		e.process(heap.Pop(&e.pending).(*match))
 	}

@@ -488,3 +488,22 @@ func TestCompareNatural(t *testing.T) {
 	f("123", "1000", -1)
 	f("x", "x", 0)
 }
+
+func TestAdvanceBeforeAnyMatch(t *testing.T) {
+	failed := detection("failed_login")
+	c := correlationRule("c", sigma.Correlation{Type: sigma.EventCount, Rules: []string{"failed_login"}, Timespan: time.Minute, Condition: gte(1)})
+	e, err := New([]*sigma.Rule{failed, c}, Config{Lateness: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits := e.Advance(time.Time{}); len(hits) != 0 {
+		t.Errorf("Advance(zero) = %v, want no hits", hits)
+	}
+	// With no lateness a match is processed as soon as a later one comes.
+	if hits := e.Observe(failed, makeEvent(0, ""), "1"); len(hits) != 0 {
+		t.Errorf("first Observe = %d hits, want 0", len(hits))
+	}
+	if hits := e.Observe(failed, makeEvent(time.Second, ""), "2"); len(hits) != 1 {
+		t.Errorf("second Observe = %d hits, want 1", len(hits))
+	}
+}
