@@ -129,11 +129,15 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 func parseDocument(file string, src *source, doc document) (*Rule, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src.data[doc.start:doc.end], &root); err != nil {
+		// yaml.v3 reports a line but no column: the column is 1.
 		e := &Error{File: file, Pos: Pos{doc.line, 1}, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			e.Pos.Line = doc.line + n - 1
 			e.Msg = strings.TrimPrefix(err.Error(), m[0])
+			if isYAMLParserError(e.Msg) {
+				n++ // yaml.v3 reports the 0-based line of parser errors
+			}
+			e.Pos.Line = doc.line + n - 1
 		}
 		return nil, e
 	}
@@ -151,6 +155,17 @@ func parseDocument(file string, src *source, doc document) (*Rule, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// isYAMLParserError reports whether msg is one of the errors of the
+// yaml.v3 parser (as opposed to its scanner), whose line is 0-based.
+func isYAMLParserError(msg string) bool {
+	for _, prefix := range []string{"did not find expected", "found undefined tag handle", "found duplicate %", "found incompatible YAML document"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // shiftLines adds delta to the line of n and of every node under it.
