@@ -2,10 +2,13 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,4 +63,31 @@ func apiError(resp *http.Response, body []byte) error {
 		return fmt.Errorf("server refused the token (401): %s", msg)
 	}
 	return fmt.Errorf("server answered %s: %s", resp.Status, msg)
+}
+
+// get sends an authenticated GET to path with the query v and decodes the
+// JSON answer into dst. An error answer is returned as an error holding
+// the server's message, and its body for callers that explain more.
+func (f *clientFlags) get(ctx context.Context, token, path string, v url.Values, dst any) (body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url(path+"?"+v.Encode()), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("contacting server: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return body, apiError(resp, body)
+	}
+	if err := json.Unmarshal(body, dst); err != nil {
+		return body, fmt.Errorf("decoding answer: %w", err)
+	}
+	return body, nil
 }

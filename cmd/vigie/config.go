@@ -41,6 +41,25 @@ type serveConfig struct {
 		MaxBytes size     `yaml:"max_bytes"`
 		Every    duration `yaml:"every"`
 	} `yaml:"retention"`
+	Detection struct {
+		// Rules are Sigma rule files and folders, run on every stored
+		// event; none means no live detection.
+		Rules []string `yaml:"rules"`
+		// Logsources is a YAML file of log source mappings added to the
+		// defaults.
+		Logsources string `yaml:"logsources"`
+		// Placeholders are the values of expand placeholders (%name%).
+		Placeholders map[string][]string `yaml:"placeholders"`
+		// ReloadEvery is how often the rule files are checked for
+		// changes; default 10s.
+		ReloadEvery duration `yaml:"reload_every"`
+		// Lateness is how late an event may arrive and still count in
+		// correlations; default 1m.
+		Lateness duration `yaml:"lateness"`
+		// MaxGroups bounds the groups each correlation rule keeps;
+		// default 100,000.
+		MaxGroups int `yaml:"max_groups"`
+	} `yaml:"detection"`
 }
 
 // maxConfigSize bounds a config file, as every YAML input is bounded.

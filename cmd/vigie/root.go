@@ -29,10 +29,13 @@ access logs, any JSON), keeps every event durably and unaltered, and finds
 them again fast.
 
 Start a server with "vigie serve", send it files with "vigie ingest", and
-search with "vigie search".`,
+search with "vigie search". With --rules, the server runs Sigma rules on
+every stored event ("vigie alerts" lists what they found); "vigie hunt"
+runs the same rules over log files, and "vigie rules" checks them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newAlertsCommand(),
+		newHuntCommand(), newRulesCommand(), newVersionCommand())
 	return root
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -58,33 +56,11 @@ matches everything.`,
 			if count {
 				v.Set("count", "true")
 			}
-			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, client.url("/api/v1/events?"+v.Encode()), nil)
-			if err != nil {
-				return err
-			}
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return fmt.Errorf("contacting server: %w", err)
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return fmt.Errorf("reading answer: %w", err)
-			}
-			if resp.StatusCode != http.StatusOK {
-				err := apiError(resp, body)
-				var e api.Error
-				if json.Unmarshal(body, &e) == nil && e.Position != nil && len(args) == 1 {
-					return fmt.Errorf("%w\n  %s\n  %s^", err, args[0], strings.Repeat(" ", *e.Position))
-				}
-				return err
-			}
 			out := cmd.OutOrStdout()
 			if count {
 				var c api.CountResponse
-				if err := json.Unmarshal(body, &c); err != nil {
-					return fmt.Errorf("decoding answer: %w", err)
+				if _, err := client.get(cmd.Context(), token, "/api/v1/events", v, &c); err != nil {
+					return err
 				}
 				if asJSON {
 					return json.NewEncoder(out).Encode(c)
@@ -93,8 +69,12 @@ matches everything.`,
 				return err
 			}
 			var sr api.SearchResponse
-			if err := json.Unmarshal(body, &sr); err != nil {
-				return fmt.Errorf("decoding answer: %w", err)
+			if body, err := client.get(cmd.Context(), token, "/api/v1/events", v, &sr); err != nil {
+				var e api.Error
+				if json.Unmarshal(body, &e) == nil && e.Position != nil && len(args) == 1 {
+					return fmt.Errorf("%w\n  %s\n  %s^", err, args[0], strings.Repeat(" ", *e.Position))
+				}
+				return err
 			}
 			enc := json.NewEncoder(out)
 			for _, e := range sr.Events {

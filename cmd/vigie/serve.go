@@ -51,10 +51,16 @@ to <data>/admin.token (mode 0600). Clients send it as
 "Authorization: Bearer <token>"; shippers' Elasticsearch outputs may send it
 as the password of any user, or as an API key.
 
+With --rules, every stored event goes through the Sigma rules (the engine
+of "vigie hunt"); matches and correlations become alerts, stored as events
+of kind alert and listed by "vigie alerts". Rule files are reloaded when
+they change. Detection resumes where it stopped after a restart.
+
 Settings not available as flags go in a YAML file (--config); unknown keys
 are rejected with the file and line. Flags override the file.`,
 		Example: `  vigie serve
   vigie serve --data /var/lib/vigie --listen 0.0.0.0:8080 --syslog-udp :514 --syslog-tcp :601
+  vigie serve --rules /etc/vigie/sigma/rules --rules /etc/vigie/local-rules
   vigie serve --config /etc/vigie/vigie.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,6 +72,7 @@ are rejected with the file and line. Flags override the file.`,
 			cfg.Listen = cmp.Or(flags.Listen, cfg.Listen, "127.0.0.1:8080")
 			cfg.Syslog.UDP = cmp.Or(flags.Syslog.UDP, cfg.Syslog.UDP)
 			cfg.Syslog.TCP = cmp.Or(flags.Syslog.TCP, cfg.Syslog.TCP)
+			cfg.Detection.Rules = append(cfg.Detection.Rules, flags.Detection.Rules...)
 			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -75,6 +82,7 @@ are rejected with the file and line. Flags override the file.`,
 	f.StringVar(&flags.Listen, "listen", "", "HTTP API address (default \"127.0.0.1:8080\")")
 	f.StringVar(&flags.Syslog.UDP, "syslog-udp", "", "syslog UDP address, e.g. :514 (default off)")
 	f.StringVar(&flags.Syslog.TCP, "syslog-tcp", "", "syslog TCP address, e.g. :601 (default off)")
+	f.StringArrayVar(&flags.Detection.Rules, "rules", nil, "Sigma rule file or folder to run on every stored event (repeatable; added to the config's)")
 	return cmd
 }
 
@@ -98,13 +106,29 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	}
 	defer st.Close()
 
+	var live *liveDetection
+	if len(cfg.Detection.Rules) > 0 {
+		if live, err = newLiveDetection(cfg, st, log); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "vigie serve: detection:", live.rules.Summary())
+	}
 	pipe := ingest.New(st, ingest.Config{
 		QueueEvents: cfg.Ingest.QueueEvents,
 		BatchEvents: cfg.Ingest.BatchEvents,
 		Logger:      log,
+		OnCommit: func() {
+			if live != nil {
+				live.live.Wake()
+			}
+		},
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(pipe.Counters, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if live != nil {
+		reg.MustRegister(live.live)
+	}
 
 	maxRecord := int(cfg.Ingest.MaxRecord)
 	formats := detect.New(detect.Config{MaxRecord: maxRecord})
@@ -173,6 +197,12 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		wg.Go(func() { sl.Serve(transportCtx) })
 	}
 	wg.Go(func() { retention(transportCtx, st, cfg, log) })
+	detectCtx, stopDetect := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDetect()
+	var detectDone sync.WaitGroup
+	if live != nil {
+		detectDone.Go(func() { live.run(detectCtx, transportCtx) })
+	}
 
 	log.Info("vigie serving", "api", ln.Addr().String(), "tls", useTLS, "data", cfg.Data,
 		"syslog_udp", cfg.Syslog.UDP, "syslog_tcp", cfg.Syslog.TCP, "syslog_tls", cfg.Syslog.TLS)
@@ -194,6 +224,10 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	}
 	stopPipe()
 	wg.Wait()
+	// Detection stops after the last commit, saving where it got to; the
+	// events it had not reached are matched at the next start.
+	stopDetect()
+	detectDone.Wait()
 	return runErr
 }
 

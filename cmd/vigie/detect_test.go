@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-sec/vigie/internal/api"
+	"github.com/vigie-sec/vigie/internal/detect"
+)
+
+// The sample auth.log holds 20 SSH failures: 17 from 203.0.113.45 within
+// two minutes and 3 from 192.0.2.200. testdata/rules/ssh.yml matches each
+// failure (low) and correlates ten within ten minutes from one address
+// (high, generate: true).
+
+func TestHuntJSON(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := runCLI(t, ctx, "hunt", "--rules", "testdata/rules", "--json", "testdata/sample/auth.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var matches, correlations int
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var j detect.JSON
+		if err := dec.Decode(&j); err != nil {
+			t.Fatalf("decoding %q: %v", out, err)
+		}
+		switch j.Kind {
+		case "match":
+			matches++
+			if j.File != "testdata/sample/auth.log" || j.RecordID == "" || j.Event["message"] == nil || j.Level != "low" {
+				t.Errorf("match %+v lacks its file, record, event or level", j)
+			}
+		case "correlation":
+			correlations++
+			if j.Group["source.ip"] != "203.0.113.45" || len(j.Events) < 10 || j.Level != "high" {
+				t.Errorf("correlation %+v: want group source.ip=203.0.113.45 with at least 10 events", j)
+			}
+		}
+	}
+	if matches != 20 || correlations != 1 {
+		t.Errorf("hunt found %d matches and %d correlations, want 20 and 1", matches, correlations)
+	}
+	if _, err := runCLI(t, ctx, "hunt", "testdata/sample/auth.log"); err == nil || !strings.Contains(err.Error(), "--rules") {
+		t.Errorf("hunt without rules: %v, want an error naming --rules", err)
+	}
+}
+
+func TestHuntLevelAndCSV(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := runCLI(t, ctx, "hunt", "--rules", "testdata/rules", "--csv", "--level", "high", "testdata/sample/auth.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "timestamp,level,kind") || !strings.Contains(lines[1], ",high,correlation,") {
+		t.Errorf("hunt --csv --level high printed %q, want a header and the one correlation", out)
+	}
+}
+
+func TestRulesLint(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.yml"), []byte("title: broken\nlogsource: {product: windows}\ndetection:\n    sel:\n        Image|nosuchmodifier: x\n    condition: sel\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "mac.yml"), []byte("title: mac rule\nlogsource: {product: macos, category: process_creation}\ndetection:\n    sel: {Image: x}\n    condition: sel\n"), 0o600)
+	ctx := context.Background()
+	out, err := runCLI(t, ctx, "rules", "lint", "--json", "testdata/rules", dir)
+	if err == nil || !strings.Contains(err.Error(), "1 invalid") {
+		t.Fatalf("lint with one invalid rule: %v, want an error counting it", err)
+	}
+	byTitle := map[string]detect.RuleReport{}
+	var invalid []detect.RuleReport
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r detect.RuleReport
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("decoding %q: %v", out, err)
+		}
+		byTitle[r.Title] = r
+		if r.Status == detect.StatusInvalid {
+			invalid = append(invalid, r)
+		}
+	}
+	for _, title := range []string{"SSH authentication failure", "SSH brute force from one address"} {
+		if byTitle[title].Status != detect.StatusOK {
+			t.Errorf("%s: %+v, want ok", title, byTitle[title])
+		}
+	}
+	if r := byTitle["mac rule"]; r.Status != detect.StatusUnsupported || !strings.Contains(r.Reason, "macos") {
+		t.Errorf("mac rule: %+v, want unsupported for its log source", r)
+	}
+	if len(invalid) != 1 || !strings.Contains(invalid[0].Reason, "bad.yml:5:") || !strings.Contains(invalid[0].Reason, "nosuchmodifier") {
+		t.Errorf("invalid = %+v, want bad.yml:5:… naming the modifier", invalid)
+	}
+}
+
+func TestRulesTestCommand(t *testing.T) {
+	ctx := context.Background()
+	out, err := runCLI(t, ctx, "rules", "test", "../../internal/detect/testdata")
+	if err != nil || !strings.Contains(out, "0 failed") {
+		t.Fatalf("rules test: %v\n%s", err, out)
+	}
+	// A case whose expectation is wrong fails, showing both sides.
+	b, err := os.ReadFile("../../internal/detect/testdata/windows_logon_guessing.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.txtar")
+	os.WriteFile(bad, []byte(strings.Replace(string(b), " 5\n", " 4\n", 1)), 0o600)
+	out, err = runCLI(t, ctx, "rules", "test", bad)
+	if err == nil || !strings.Contains(out, "FAIL") || !strings.Contains(out, "want:") {
+		t.Errorf("rules test of a wrong case: %v\n%s", err, out)
+	}
+}
+
+func TestRulesLogsources(t *testing.T) {
+	out, err := runCLI(t, context.Background(), "rules", "logsources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "process_creation") || !strings.Contains(out, "Image→NewProcessName") {
+		t.Errorf("rules logsources does not show process_creation with 4688's renames:\n%s", out)
+	}
+}
+
+// TestServeDetectsLive runs the server with rules, ingests the sample and
+// expects the alerts through the API and "vigie alerts".
+func TestServeDetectsLive(t *testing.T) {
+	dir := t.TempDir()
+	// A short lateness, so that correlation windows close one second
+	// after the events stop rather than a minute.
+	config := filepath.Join(dir, "vigie.yaml")
+	os.WriteFile(config, []byte("detection:\n  lateness: 1s\n"), 0o600)
+	s := startServer(t, dir, "--rules", "testdata/rules", "--config", config)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := runCLI(t, ctx, "ingest", "--server", s.url, "--token", s.token, "testdata/sample/auth.log"); err != nil {
+		t.Fatal(err)
+	}
+	var got api.AlertsResponse
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err := runCLI(t, ctx, "alerts", "--server", s.url, "--token", s.token, "--json", "--limit", "100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Alerts = got.Alerts[:0]
+		dec := json.NewDecoder(strings.NewReader(out))
+		for dec.More() {
+			var a api.Alert
+			if err := dec.Decode(&a); err != nil {
+				t.Fatal(err)
+			}
+			got.Alerts = append(got.Alerts, a)
+		}
+		if len(got.Alerts) >= 21 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var matches, correlations int
+	for _, a := range got.Alerts {
+		if a.Kind == "correlation" {
+			correlations++
+			if a.Group["source.ip"] != "203.0.113.45" || a.Level != "high" {
+				t.Errorf("correlation alert %+v", a)
+			}
+		} else {
+			matches++
+			if len(a.Evidence) != 1 || !contains(a.Techniques, "T1110.001") {
+				t.Errorf("match alert %+v lacks evidence or technique", a)
+			}
+		}
+	}
+	if matches != 20 || correlations != 1 {
+		t.Fatalf("server raised %d matches and %d correlations, want 20 and 1\n%s", matches, correlations, s.stderr.String())
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "2 rules: 2 ok") {
+		t.Errorf("serve did not print the rule summary at start:\n%s", s.stderr.String())
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vigie-sec/vigie/internal/detect"
+)
+
+// liveDetection runs the configured rules on every stored event and
+// reloads them when their files change.
+type liveDetection struct {
+	cfg   *serveConfig
+	live  *detect.Live
+	rules *detect.RuleSet
+	log   *slog.Logger
+	// fingerprint identifies the rule files as last loaded.
+	fingerprint [32]byte
+}
+
+func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger) (*liveDetection, error) {
+	d := &liveDetection{cfg: cfg, log: log}
+	rs, err := d.load()
+	if err != nil {
+		return nil, err
+	}
+	d.rules = rs
+	d.fingerprint, _ = d.fingerprintRules()
+	d.live, err = detect.NewLive(rs, detect.LiveConfig{
+		Store:     st,
+		StatePath: filepath.Join(cfg.Data, "detection.state"),
+		IdleAfter: cmp.Or(time.Duration(cfg.Detection.Lateness), time.Minute),
+		Logger:    log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *liveDetection) load() (*detect.RuleSet, error) {
+	dc := d.cfg.Detection
+	c := detect.Config{Placeholders: dc.Placeholders}
+	c.Correlation.Lateness = cmp.Or(time.Duration(dc.Lateness), time.Minute)
+	c.Correlation.MaxGroups = cmp.Or(dc.MaxGroups, 100_000)
+	if dc.Logsources != "" {
+		m, err := loadLogsources(dc.Logsources)
+		if err != nil {
+			return nil, err
+		}
+		c.Sources = m
+	}
+	rs, err := detect.Load(c, dc.Rules...)
+	if err != nil {
+		return nil, fmt.Errorf("detection rules: %w", err)
+	}
+	if len(rs.Reports) == 0 {
+		return nil, fmt.Errorf("detection rules: no Sigma rules (*.yml) in %v", dc.Rules)
+	}
+	return rs, nil
+}
+
+// fingerprintRules hashes the names, sizes and modification times of the
+// rule files and the log source file.
+func (d *liveDetection) fingerprintRules() ([32]byte, error) {
+	h := sha256.New()
+	paths := append([]string{}, d.cfg.Detection.Rules...)
+	if d.cfg.Detection.Logsources != "" {
+		paths = append(paths, d.cfg.Detection.Logsources)
+	}
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if info, err := e.Info(); err == nil && !e.IsDir() {
+				fmt.Fprintf(h, "%s\x00%d\x00%d\n", path, info.Size(), info.ModTime().UnixNano())
+			}
+			return nil
+		})
+		if err != nil {
+			return [32]byte{}, err
+		}
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return sum, nil
+}
+
+// run runs detection until ctx ends, and checks the rule files for
+// changes until reloadCtx ends.
+func (d *liveDetection) run(ctx, reloadCtx context.Context) {
+	go d.watch(reloadCtx)
+	if err := d.live.Run(ctx); err != nil {
+		d.log.Error("live detection stopped", "err", err)
+	}
+}
+
+func (d *liveDetection) watch(ctx context.Context) {
+	t := time.NewTicker(cmp.Or(time.Duration(d.cfg.Detection.ReloadEvery), 10*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fp, err := d.fingerprintRules()
+		if err != nil {
+			if !os.IsNotExist(err) {
+				d.log.Warn("checking rule files", "err", err)
+			}
+			continue
+		}
+		if fp == d.fingerprint {
+			continue
+		}
+		rs, err := d.load()
+		if err != nil {
+			d.log.Error("rules changed but do not load; keeping the previous rules", "err", err)
+			d.fingerprint = fp
+			continue
+		}
+		d.fingerprint = fp
+		d.live.Reload(rs)
+	}
+}
