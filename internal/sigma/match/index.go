@@ -1,0 +1,301 @@
+package match
+
+import (
+	"slices"
+	"sort"
+)
+
+// build derives the indexes from the compiled alternatives: per test the
+// alternatives it triggers, per source the slots to scan and the
+// alternatives to always visit, per slot the equality map and the
+// automata, and the dispatch of events to sources.
+func (c *compiler) build() {
+	m := c.m
+	m.triggers = make([][]int32, len(m.tests))
+	used := make([]bool, len(m.tests))
+	srcSlots := make([]map[int32]bool, len(m.sources))
+	for i := range srcSlots {
+		srcSlots[i] = map[int32]bool{}
+	}
+	for ai := range m.alts {
+		a := &m.alts[ai]
+		order(a.cond, m.tests)
+		walkTests(a.cond, func(t int32) {
+			used[t] = true
+			if m.tests[t].kind.eager() {
+				srcSlots[a.source][m.tests[t].slot] = true
+			}
+		})
+		if need, _, ok := m.need(a.cond); ok {
+			for _, t := range need {
+				m.triggers[t] = append(m.triggers[t], int32(ai))
+			}
+		} else {
+			m.sources[a.source].residual = append(m.sources[a.source].residual, int32(ai))
+		}
+	}
+	for si := range m.sources {
+		for s := range srcSlots[si] {
+			m.sources[si].scan = append(m.sources[si].scan, s)
+		}
+		slices.Sort(m.sources[si].scan)
+	}
+	for i := range m.triggers {
+		m.triggers[i] = slices.Compact(m.triggers[i])
+	}
+	c.buildSlots(used)
+	c.buildDispatch()
+}
+
+// buildSlots compiles the eager tests of each field.
+func (c *compiler) buildSlots(used []bool) {
+	m := c.m
+	m.slots = make([]slotIndex, len(m.slotNames))
+	type needles struct {
+		ids  map[string]int32
+		list []string
+		uses [][]needleUse
+	}
+	folded := make([]needles, len(m.slotNames))
+	cased := make([]needles, len(m.slotNames))
+	addNeedle := func(n *needles, lit string, u needleUse) {
+		if n.ids == nil {
+			n.ids = map[string]int32{}
+		}
+		id, ok := n.ids[lit]
+		if !ok {
+			id = int32(len(n.list))
+			n.ids[lit] = id
+			n.list = append(n.list, lit)
+			n.uses = append(n.uses, nil)
+		}
+		n.uses[id] = append(n.uses[id], u)
+	}
+	for ti := range m.tests {
+		t := &m.tests[ti]
+		if !used[ti] || !t.kind.eager() {
+			continue
+		}
+		ix := &m.slots[t.slot]
+		if !t.cased {
+			ix.needFolded = true
+		}
+		nd := &folded[t.slot]
+		if t.cased {
+			nd = &cased[t.slot]
+		}
+		id := int32(ti)
+		switch t.kind {
+		case testEqual:
+			key := t.lit
+			if t.isNum {
+				key, _ = numberKey(t.lit, t.num, nil)
+				ix.hasNumbers = true
+			} else if t.cased {
+				key = foldString(t.lit)
+				ix.needFolded = true
+			}
+			if ix.equal == nil {
+				ix.equal = map[string][]int32{}
+			}
+			ix.equal[key] = append(ix.equal[key], id)
+			if t.isNum {
+				ix.needFolded = true
+			}
+		case testContains:
+			addNeedle(nd, t.lit, needleUse{id, whereAny})
+		case testPrefix:
+			addNeedle(nd, t.lit, needleUse{id, whereStart})
+		case testSuffix:
+			addNeedle(nd, t.lit, needleUse{id, whereEnd})
+		case testGlob:
+			if lit := t.pat.longestLiteral(); lit != "" {
+				addNeedle(nd, lit, needleUse{id, whereVerify})
+			} else {
+				ix.scan = append(ix.scan, id)
+			}
+		}
+	}
+	for s := range m.slots {
+		if n := folded[s]; len(n.list) > 0 {
+			m.slots[s].folded = buildAutomaton(n.list)
+			m.slots[s].foldedUses = n.uses
+		}
+		if n := cased[s]; len(n.list) > 0 {
+			m.slots[s].cased = buildAutomaton(n.list)
+			m.slots[s].casedUses = n.uses
+		}
+	}
+}
+
+// buildDispatch indexes each source under one of its conditions: the one
+// on the field whose values best tell sources apart (most distinct values
+// over all sources: EventID before Channel before vigie.format).
+func (c *compiler) buildDispatch() {
+	m := c.m
+	distinct := map[int32]map[string]bool{}
+	for _, s := range m.sources {
+		for _, cd := range s.conds {
+			if distinct[cd.slot] == nil {
+				distinct[cd.slot] = map[string]bool{}
+			}
+			for _, v := range cd.values {
+				distinct[cd.slot][v] = true
+			}
+		}
+	}
+	bySlot := map[int32]int{}
+	for si, s := range m.sources {
+		if len(s.conds) == 0 {
+			m.always = append(m.always, int32(si))
+			continue
+		}
+		best := 0
+		for i, cd := range s.conds {
+			b := s.conds[best]
+			if len(distinct[cd.slot]) > len(distinct[b.slot]) ||
+				(len(distinct[cd.slot]) == len(distinct[b.slot]) && len(cd.values) < len(b.values)) {
+				best = i
+			}
+		}
+		cd := s.conds[best]
+		di, ok := bySlot[cd.slot]
+		if !ok {
+			di = len(m.dispatch)
+			bySlot[cd.slot] = di
+			m.dispatch = append(m.dispatch, dispatchIndex{slot: cd.slot, byValue: map[string][]int32{}})
+		}
+		for _, v := range cd.values {
+			m.dispatch[di].byValue[v] = append(m.dispatch[di].byValue[v], int32(si))
+		}
+	}
+}
+
+// walkTests calls f for every test of n.
+func walkTests(n *node, f func(int32)) {
+	if n.op == opItem {
+		for _, g := range n.groups {
+			for _, t := range g {
+				f(t)
+			}
+		}
+		return
+	}
+	for _, k := range n.kids {
+		walkTests(k, f)
+	}
+}
+
+// Estimated costs of evaluating a test, for ordering And and Or: eager
+// tests are bit lookups, regular expressions run over the value.
+func testCost(t *test) int {
+	switch t.kind {
+	case testEqual, testContains, testPrefix, testSuffix, testGlob:
+		return 1
+	case testNull, testExists:
+		return 2
+	case testCIDR, testCompare:
+		return 8
+	case testTime, testFieldRef:
+		return 16
+	}
+	return 64 // testRegexp
+}
+
+// order sorts the kids of every And and Or cheapest first, so that
+// evaluation short-circuits before the regular expressions, and sets the
+// cost of each node.
+func order(n *node, tests []test) int {
+	if n.op == opItem {
+		n.cost = 0
+		for _, g := range n.groups {
+			for _, t := range g {
+				n.cost += testCost(&tests[t])
+			}
+		}
+		return n.cost
+	}
+	n.cost = 1
+	for _, k := range n.kids {
+		n.cost += order(k, tests)
+	}
+	if n.op == opAnd || n.op == opOr {
+		sort.SliceStable(n.kids, func(i, j int) bool { return n.kids[i].cost < n.kids[j].cost })
+	}
+	return n.cost
+}
+
+// need returns tests of which an event must satisfy at least one for n to
+// hold, with an estimate of how likely that is, or ok false when n can
+// hold without any eager test holding (a not, a null, a regular
+// expression alone).
+func (m *Matcher) need(n *node) (tests []int32, p float64, ok bool) {
+	switch n.op {
+	case opItem:
+		if n.neq {
+			return nil, 0, false
+		}
+		if n.all {
+			best := -1.0
+			for _, g := range n.groups {
+				if q, ok := m.groupChance(g); ok && (best < 0 || q < best) {
+					best, tests = q, g
+				}
+			}
+			return tests, best, best >= 0
+		}
+		for _, g := range n.groups {
+			q, ok := m.groupChance(g)
+			if !ok {
+				return nil, 0, false
+			}
+			tests = append(tests, g...)
+			p += q
+		}
+		return tests, p, true
+	case opAnd:
+		best := -1.0
+		for _, k := range n.kids {
+			if t, q, ok := m.need(k); ok && (best < 0 || q < best) {
+				best, tests = q, t
+			}
+		}
+		return tests, best, best >= 0
+	case opOr:
+		if len(n.kids) == 0 {
+			return nil, 0, true // never holds: nothing to trigger it
+		}
+		for _, k := range n.kids {
+			t, q, ok := m.need(k)
+			if !ok {
+				return nil, 0, false
+			}
+			tests = append(tests, t...)
+			p += q
+		}
+		return tests, p, true
+	}
+	return nil, 0, false
+}
+
+// groupChance estimates how often one of the eager tests g holds, or
+// reports false when a test of g is not eager.
+func (m *Matcher) groupChance(g []int32) (float64, bool) {
+	p := 0.0
+	for _, t := range g {
+		tt := &m.tests[t]
+		if !tt.kind.eager() {
+			return 0, false
+		}
+		n := len(tt.lit)
+		if tt.kind == testGlob {
+			n = len(tt.pat.longestLiteral())
+		}
+		if tt.kind == testEqual {
+			p += 0.02
+		} else {
+			p += 1 / float64(1+n*n)
+		}
+	}
+	return p, true
+}
