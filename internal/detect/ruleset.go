@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/vigie-sec/vigie/internal/sigma"
 	"github.com/vigie-sec/vigie/internal/sigma/correlate"
@@ -173,7 +174,7 @@ func compile(cfg Config, rules []*sigma.Rule, reports []RuleReport) *RuleSet {
 			// Evaluated by package correlate, checked above.
 		default:
 			if st, ok := status[matched]; ok && !st.OK {
-				rep.Status, rep.Reason = StatusUnsupported, st.Reason
+				rep.Status, rep.Reason = StatusUnsupported, strings.TrimPrefix(st.Reason, "unsupported: ")
 			}
 		}
 		reports = append(reports, rep)
