@@ -20,7 +20,8 @@ import (
 // ("| count() by Field > 5") is an error here; Parse accepts it in a
 // rule's condition.
 func ParseCondition(text string) (Expr, error) {
-	toRel := func(p Pos) Pos { return runeOffsetPos(text, p.Col-1) }
+	positions := textPositions(text)
+	toRel := func(p Pos) Pos { return positions[min(p.Col-1, len(positions)-1)] }
 	expr, agg, err := parseCondition(text)
 	if err == nil && agg != nil {
 		err = &conditionError{agg.offset, "an aggregation (| count() ...) is only allowed in a rule's condition"}

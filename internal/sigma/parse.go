@@ -102,21 +102,21 @@ func splitDocuments(data []byte) []document {
 	var docs []document
 	cur := document{line: 1}
 	line := 1
-	for off := 0; off < len(data); {
-		end := bytes.IndexByte(data[off:], '\n')
-		next := len(data)
-		if end >= 0 {
-			next = off + end + 1
+	for off := 0; off < len(data); line++ {
+		next := off
+		for next < len(data) && lineBreak(data, next) == 0 {
+			next++
 		}
 		text := data[off:next]
-		if off > 0 && bytes.HasPrefix(text, []byte("---")) &&
-			(len(text) == 3 || text[3] == ' ' || text[3] == '\t' || text[3] == '\n' || text[3] == '\r') {
+		if off > 0 && bytes.HasPrefix(text, []byte("---")) && (len(text) == 3 || text[3] == ' ' || text[3] == '\t') {
 			cur.end = off
 			docs = append(docs, cur)
 			cur = document{start: off, line: line}
 		}
-		off = next
-		line++
+		off = next + lineBreak(data, next)
+		if next == len(data) {
+			break
+		}
 	}
 	cur.end = len(data)
 	return append(docs, cur)
@@ -137,7 +137,10 @@ func parseDocument(file string, src *source, doc document) (*Rule, error) {
 			if isYAMLParserError(e.Msg) {
 				n++ // yaml.v3 reports the 0-based line of parser errors
 			}
-			e.Pos.Line = doc.line + n - 1
+			// The end of the stream counts as one more line: stay in
+			// the document.
+			last := doc.line + countLines(src.data[doc.start:doc.end]) - 1
+			e.Pos.Line = min(doc.line+n-1, last)
 		}
 		return nil, e
 	}

@@ -18,9 +18,12 @@ type source struct {
 func (s *source) offset(pos Pos) int {
 	if s.lineStarts == nil {
 		s.lineStarts = []int{0}
-		for i, c := range s.data {
-			if c == '\n' {
-				s.lineStarts = append(s.lineStarts, i+1)
+		for i := 0; i < len(s.data); {
+			if n := lineBreak(s.data, i); n > 0 {
+				i += n
+				s.lineStarts = append(s.lineStarts, i)
+			} else {
+				i++
 			}
 		}
 	}
@@ -28,7 +31,7 @@ func (s *source) offset(pos Pos) int {
 		return len(s.data)
 	}
 	off := s.lineStarts[pos.Line-1]
-	for col := 1; col < pos.Col && off < len(s.data) && s.data[off] != '\n'; col++ {
+	for col := 1; col < pos.Col && off < len(s.data) && lineBreak(s.data, off) == 0; col++ {
 		_, size := utf8.DecodeRune(s.data[off:])
 		off += size
 	}
@@ -51,19 +54,20 @@ func (s *source) scalarPositions(n *yaml.Node) []Pos {
 		if off >= len(data) {
 			return
 		}
-		r, size := utf8.DecodeRune(data[off:])
-		off += size
-		if r == '\n' {
+		if n := lineBreak(data, off); n > 0 {
+			off += n
 			line, col = line+1, 1
-		} else {
-			col++
+			return
 		}
+		_, size := utf8.DecodeRune(data[off:])
+		off += size
+		col++
 	}
 	switch {
 	case n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0:
 		advance() // the opening quote
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
-		for off < len(data) && data[off] != '\n' {
+		for off < len(data) && lineBreak(data, off) == 0 {
 			advance() // the header: "|", ">-", "|2", a comment
 		}
 		advance()
@@ -76,7 +80,7 @@ func (s *source) scalarPositions(n *yaml.Node) []Pos {
 			r, size := utf8.DecodeRune(data[off:])
 			if double && r == '\\' && off+1 < len(data) {
 				next := data[off+1]
-				if next == '\n' || next == '\r' {
+				if lineBreak(data, off+1) > 0 {
 					advance() // a line continuation produces nothing
 					continue
 				}
@@ -101,7 +105,7 @@ func (s *source) scalarPositions(n *yaml.Node) []Pos {
 				advance()
 				break
 			}
-			if r == want {
+			if r == want || want == '\n' && lineBreak(data, off) > 0 {
 				out = append(out, Pos{line, col})
 				advance()
 				break
@@ -118,22 +122,55 @@ func (s *source) scalarPositions(n *yaml.Node) []Pos {
 	return out
 }
 
-// runeOffsetPos converts a rune offset in text into a 1-based position
-// relative to text.
-func runeOffsetPos(text string, offset int) Pos {
+// textPositions returns the position, relative to text, of each rune of
+// text and of its end.
+func textPositions(text string) []Pos {
+	out := make([]Pos, 0, len(text)+1)
 	pos := Pos{Line: 1, Col: 1}
-	i := 0
 	for _, r := range text {
-		if i == offset {
-			break
-		}
+		out = append(out, pos)
 		if r == '\n' {
 			pos.Line++
 			pos.Col = 1
 		} else {
 			pos.Col++
 		}
-		i++
 	}
-	return pos
+	return append(out, pos)
+}
+
+// lineBreak returns the length of the line break at data[off:], or 0.
+// Like YAML, it counts CR LF, CR, LF, NEL, LS and PS as line breaks.
+func lineBreak(data []byte, off int) int {
+	switch {
+	case off >= len(data):
+		return 0
+	case data[off] == '\n':
+		return 1
+	case data[off] == '\r':
+		if off+1 < len(data) && data[off+1] == '\n' {
+			return 2
+		}
+		return 1
+	case data[off] == 0xC2 && off+1 < len(data) && data[off+1] == 0x85:
+		return 2 // NEL
+	case data[off] == 0xE2 && off+2 < len(data) && data[off+1] == 0x80 && (data[off+2] == 0xA8 || data[off+2] == 0xA9):
+		return 3 // LS, PS
+	}
+	return 0
+}
+
+// countLines returns the number of lines of data as YAML counts them,
+// the empty text after a final line break included.
+func countLines(data []byte) int {
+	n := 1
+	for i := 0; i < len(data); {
+		if b := lineBreak(data, i); b > 0 {
+			n++
+			i += b
+		} else {
+			i++
+		}
+	}
+	return n
 }
