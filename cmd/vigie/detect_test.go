@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/detect"
+	"github.com/vigie-sec/vigie/internal/shareddata"
 )
 
 // The sample auth.log holds 20 SSH failures: 17 from 203.0.113.45 within
@@ -195,4 +196,85 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestBundledRules checks the starter rules in rules/: they all load,
+// their txtar cases pass, and on real data they find what the ground
+// truth says (../shared/data/README.md).
+func TestBundledRules(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if out, err := runCLI(t, ctx, "rules", "lint", "--quiet", "../../rules"); err != nil || strings.TrimSpace(out) != "" {
+		t.Fatalf("lint of rules/: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, ctx, "rules", "test", "--rules", "../../rules", "../../rules/tests"); err != nil {
+		t.Fatalf("rules test: %v\n%s", err, out)
+	}
+	hunt := func(path string) []detect.JSON {
+		t.Helper()
+		out, err := runCLI(t, ctx, "hunt", "--no-progress", "--json", "--rules", "../../rules", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []detect.JSON
+		dec := json.NewDecoder(strings.NewReader(out))
+		for dec.More() {
+			var j detect.JSON
+			if err := dec.Decode(&j); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, j)
+		}
+		return all
+	}
+
+	// OpenSSH_2k: the five brute-force sources of the ground truth.
+	bruteforce := map[string]bool{}
+	for _, j := range hunt(shareddata.Path(t, "linux/OpenSSH_2k.log")) {
+		if j.RuleID == "06288e4b-00b8-4ff9-8c60-688ef44cb6bb" {
+			bruteforce[j.Group["source.ip"]] = true
+		}
+	}
+	for _, ip := range []string{"183.62.140.253", "187.141.143.180", "103.99.0.122", "112.95.230.3", "5.188.10.180"} {
+		if !bruteforce[ip] {
+			t.Errorf("OpenSSH_2k: no brute-force alert for %s (alerts for %v)", ip, bruteforce)
+		}
+	}
+	if bruteforce[""] {
+		t.Error("OpenSSH_2k: a brute-force alert groups failures without an address")
+	}
+
+	// Stratus CloudTrail: the three trail-tampering techniques, nothing else.
+	files := map[string]int{}
+	for _, j := range hunt(shareddata.Path(t, "cloudtrail/stratus")) {
+		files[filepath.Base(j.File)]++
+	}
+	want := map[string]int{"aws.defense-evasion.cloudtrail-delete.json": 1,
+		"aws.defense-evasion.cloudtrail-event-selectors.json": 1, "aws.defense-evasion.cloudtrail-stop.json": 1}
+	if len(files) != len(want) {
+		t.Errorf("CloudTrail detections by file = %v, want %v", files, want)
+	}
+	for f, n := range want {
+		if files[f] != n {
+			t.Errorf("%s: %d detections, want %d", f, files[f], n)
+		}
+	}
+
+	// EVTX attack samples: the two files named for a cleared log are
+	// caught, and so are the 24 others that begin with the 1102 of the
+	// researcher who cleared the log before recording the attack.
+	cleared := map[string]bool{}
+	for _, j := range hunt(shareddata.Path(t, "evtx/attack-samples")) {
+		if j.RuleID == "28175995-2420-4bbc-85ab-cca94825ab17" {
+			cleared[filepath.Base(j.File)] = true
+		}
+	}
+	for _, f := range []string{"DE_1102_security_log_cleared.evtx", "DE_104_system_log_cleared.evtx"} {
+		if !cleared[f] {
+			t.Errorf("%s: no log-cleared alert", f)
+		}
+	}
+	if len(cleared) != 26 {
+		t.Errorf("log cleared found in %d files, want 26", len(cleared))
+	}
 }

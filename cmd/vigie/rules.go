@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigie-sec/vigie/internal/detect"
+	"github.com/vigie-sec/vigie/internal/sigma"
 	"github.com/vigie-sec/vigie/internal/sigma/logsource"
 )
 
@@ -113,7 +114,10 @@ The exit status is 1 when a rule is invalid.`,
 }
 
 func newRulesTestCommand() *cobra.Command {
-	var logsources string
+	var (
+		logsources string
+		rulePaths  []string
+	)
 	cmd := &cobra.Command{
 		Use:   "test PATH...",
 		Short: "Run detection test cases (txtar: rules, events, expected detections)",
@@ -138,7 +142,12 @@ for *.txtar files.
 "match RULE RECORDS" lists exactly the records (1-based, in the events
 file) a rule matches; "correlation RULE N" the number of hits of a
 correlation rule. RULE is the rule id (or the title, spaces as "_").
-Rules not listed must not fire. The exit status is 1 when a case fails.`,
+Rules not listed must not fire. With --rules, the rules of those files and
+folders are added to every case, and a case may leave its rules section
+out: that is how a rule folder is tested against its cases. The exit
+status is 1 when a case fails.`,
+		Example: `  vigie rules test my-rules/tests
+  vigie rules test --rules rules rules/tests`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := detect.Config{}
@@ -148,6 +157,13 @@ Rules not listed must not fire. The exit status is 1 when a case fails.`,
 					return err
 				}
 				cfg.Sources = m
+			}
+			var extra []*sigma.Rule
+			if len(rulePaths) > 0 {
+				var err error
+				if extra, err = sigma.Load(rulePaths...); err != nil {
+					return err
+				}
 			}
 			var files []string
 			for _, a := range args {
@@ -164,7 +180,7 @@ Rules not listed must not fire. The exit status is 1 when a case fails.`,
 			if len(files) == 0 {
 				return fmt.Errorf("no *.txtar cases in %s", strings.Join(args, ", "))
 			}
-			failed := runCases(cmd.OutOrStdout(), cfg, files)
+			failed := runCases(cmd.OutOrStdout(), cfg, extra, files)
 			fmt.Fprintf(cmd.OutOrStdout(), "%d cases, %d failed\n", len(files), failed)
 			if failed > 0 {
 				cmd.SilenceUsage = true
@@ -174,19 +190,20 @@ Rules not listed must not fire. The exit status is 1 when a case fails.`,
 		},
 	}
 	cmd.Flags().StringVar(&logsources, "logsources", "", "YAML file of log source mappings added to the defaults")
+	cmd.Flags().StringArrayVar(&rulePaths, "rules", nil, "rule file or folder added to every case (repeatable)")
 	return cmd
 }
 
 // runCases runs each case file, prints ok or FAIL with the difference, and
 // returns the number of failures.
-func runCases(w io.Writer, cfg detect.Config, files []string) int {
+func runCases(w io.Writer, cfg detect.Config, extra []*sigma.Rule, files []string) int {
 	failed := 0
 	for _, f := range files {
 		c, err := detect.ReadCase(f)
 		var got []string
 		var reports []detect.RuleReport
 		if err == nil {
-			got, reports, err = c.Run(cfg)
+			got, reports, err = c.Run(cfg, extra...)
 		}
 		for _, r := range reports {
 			err = errors.Join(err, fmt.Errorf("rule %s:%d %s: %s", r.File, r.Line, r.Status, r.Reason))

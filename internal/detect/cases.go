@@ -17,7 +17,8 @@ import (
 )
 
 // Case is a detection test case: rules, events, and the detections they
-// must give. It is written as a txtar archive:
+// must give. It is written as a txtar archive (the rules section may be
+// left out when the rules under test are given to Run):
 //
 //	Failed logons followed by a success (comment, free text).
 //	-- rules.yml --
@@ -82,8 +83,8 @@ func ParseCase(name string, data []byte) (*Case, error) {
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	if len(c.Rules) == 0 || c.EventsName == "" {
-		return nil, fmt.Errorf("%s: a case needs a rules section (*.yml) and an events section", name)
+	if c.EventsName == "" {
+		return nil, fmt.Errorf("%s: a case needs an events section (-- events.jsonl --, -- events.log --…)", name)
 	}
 	slices.Sort(c.Want)
 	return c, nil
@@ -98,10 +99,11 @@ func ReadCase(path string) (*Case, error) {
 	return ParseCase(path, b)
 }
 
-// Run evaluates the case and returns the detections as want lines, sorted,
-// and the rule reports (a case whose rules do not load fails).
-func (c *Case) Run(cfg Config) (got []string, reports []RuleReport, err error) {
-	var rules []*sigma.Rule
+// Run evaluates the case with its own rules and extra, and returns the
+// detections as want lines, sorted, and the reports of the rules that are
+// not ok (a case whose rules do not load fails).
+func (c *Case) Run(cfg Config, extra ...*sigma.Rule) (got []string, reports []RuleReport, err error) {
+	rules := slices.Clone(extra)
 	var parseErrs []error
 	for _, name := range slices.Sorted(maps.Keys(c.Rules)) {
 		rs, err := sigma.Parse(filepath.Join(c.Name, name), c.Rules[name])
@@ -118,6 +120,9 @@ func (c *Case) Run(cfg Config) (got []string, reports []RuleReport, err error) {
 	}
 	if len(parseErrs) > 0 {
 		return nil, reports, fmt.Errorf("rules: %w", errors.Join(parseErrs...))
+	}
+	if len(rules) == 0 {
+		return nil, reports, fmt.Errorf("%s: no rules: add a rules section (-- rules.yml --) or give rules to test with", c.Name)
 	}
 	reg := formats.New(formats.Config{})
 	dec, _ := reg.ByName(reg.Detect(c.Events, c.EventsName))

@@ -34,7 +34,6 @@ func TestCases(t *testing.T) {
 
 func TestParseCaseErrors(t *testing.T) {
 	for _, src := range []string{
-		"-- events.jsonl --\n{}\n",                         // no rules
 		"-- r.yml --\ntitle: x\n",                          // no events
 		"-- r.yml --\ntitle: x\n-- events --\n-- odd --\n", // unknown section
 	} {
