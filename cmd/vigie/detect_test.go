@@ -278,3 +278,57 @@ func TestBundledRules(t *testing.T) {
 		t.Errorf("log cleared found in %d files, want 26", len(cleared))
 	}
 }
+
+// TestServeReloadsRules adds a rule file while the server runs: events
+// stored after the reload are matched by the new rule without a restart.
+func TestServeReloadsRules(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules")
+	os.Mkdir(rules, 0o700)
+	b, err := os.ReadFile("testdata/rules/ssh.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(rules, "ssh.yml"), b, 0o600)
+	config := filepath.Join(dir, "vigie.yaml")
+	os.WriteFile(config, []byte("detection:\n  reload_every: 100ms\n  lateness: 1s\n"), 0o600)
+	s := startServer(t, filepath.Join(dir, "data"), "--rules", rules, "--config", config)
+
+	os.WriteFile(filepath.Join(rules, "sudo.yml"), []byte(`title: Sudo to root
+id: 3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b
+logsource: {product: linux, service: sudo}
+detection:
+    keywords: ['COMMAND=']
+    condition: keywords
+level: medium
+`), 0o600)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(s.stderr.String(), "rules reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload logged:\n%s", s.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	log := "Mar  1 10:00:00 web01 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/cat /etc/shadow\n"
+	f := filepath.Join(dir, "sudo.log")
+	os.WriteFile(f, []byte(log), 0o600)
+	if _, err := runCLI(t, ctx, "ingest", "--server", s.url, "--token", s.token, f); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		out, err := runCLI(t, ctx, "alerts", "--server", s.url, "--token", s.token, "rule.name:\"Sudo to root\"")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out, "Sudo to root") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no alert from the rule added at run time:\n%s", s.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop(t)
+}
