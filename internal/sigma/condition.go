@@ -380,16 +380,21 @@ func parseAggregation(text string, pipe int) (*aggregation, error) {
 }
 
 // correlation turns a count aggregation into a correlation of the rule
-// with itself; the other aggregations are marked unsupported by the
-// caller. A Timespan of 0 (no timeframe) means unbounded.
+// with itself, referred to by its id, or its name when it has no id; the
+// caller marks the other aggregations unsupported. Without a timeframe
+// the Timespan is 0, which the correlation engine treats as unbounded.
 func (a *aggregation) correlation(r *Rule) *Correlation {
 	if a.fn != "count" {
 		return nil
 	}
+	self := r.ID
+	if self == "" {
+		self = r.Name
+	}
 	c := &Correlation{
 		Pos:       a.pos,
 		Type:      EventCount,
-		Rules:     []string{r.ID},
+		Rules:     []string{self},
 		GroupBy:   a.groupBy,
 		Timespan:  r.Detection.Timeframe,
 		Condition: []Threshold{{Op: a.op, Value: a.value}},

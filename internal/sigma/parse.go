@@ -28,7 +28,23 @@ func (e *Error) Is(target error) bool { return target == ErrInvalid }
 // returned even when other documents fail, and the error joins (with
 // errors.Join) one *Error per bad document. Empty documents are skipped.
 // A document is a correlation rule when it has "correlation", a filter
-// when it has "filter", and a detection rule otherwise.
+// when it has "filter", and a detection rule otherwise. Attributes that
+// the specification does not define are allowed and ignored.
+//
+// A detection rule whose condition ends in a deprecated Sigma v1 count
+// aggregation ("sel | count() by IpAddress >= 5", "sel | count(User) by
+// Ip > 3") also gets a Correlation: an event_count (count()) or a
+// value_count (count(field)) over the rule itself, grouped by the "by"
+// fields, whose Timespan is the detection's timeframe, or 0 without one,
+// which the correlation engine treats as unbounded. The other v1
+// aggregations (min, max, avg, sum, near) set Rule.Unsupported, as do
+// regular expressions that are valid PCRE but that RE2 cannot run (see
+// TranslateRegexp).
+//
+// Errors point at the offending node: a modifier inside its key, a value,
+// the exact rune column inside a condition (quoted or block scalars
+// included). YAML syntax errors carry the line yaml.v3 reports, and
+// column 1.
 func Parse(file string, data []byte) ([]*Rule, error) {
 	src := &source{data: data}
 	var rules []*Rule
@@ -322,6 +338,8 @@ func (p *parser) rule(n *yaml.Node) (*Rule, error) {
 			r.FalsePositives, err = p.list(k, v)
 		case "fields":
 			r.Fields, err = p.list(k, v)
+		case "license":
+			r.License, err = p.text(k, v)
 		case "related":
 			r.Related, err = p.related(k, v)
 		case "logsource", "detection", "correlation", "filter":

@@ -69,6 +69,7 @@ sample-evtx: |
 		FalsePositives: []string{"a string"},
 		Fields:         []string{"a", "b"},
 		Related:        []Related{{ID: "6c82cf5c-090d-4d57-9188-533577631108", Type: "similar"}},
+		License:        "DRL-1.1",
 		Logsource:      Logsource{Product: "windows", Service: "application", Definition: "Requirements: audit policy", Pos: Pos{19, 1}},
 		Detection:      &Detection{Pos: Pos{24, 1}, ConditionText: "selection"},
 	}

@@ -68,6 +68,7 @@ type Rule struct {
 	FalsePositives []string
 	Fields         []string
 	Related        []Related
+	License        string // SPDX identifier, "" when absent
 
 	Logsource Logsource // detection and filter rules
 
