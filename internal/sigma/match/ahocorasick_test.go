@@ -37,7 +37,7 @@ func TestAutomaton(t *testing.T) {
 				needles = append(needles, w)
 			}
 		}
-		a := buildAutomaton(needles)
+		a := buildAutomaton(needles, []int{1 << 18, 1, 40, 200}[round%4])
 		for k := 0; k < 20; k++ {
 			text := word(alphabet+"z", rng.IntN(40))
 			var got []occurrence
@@ -70,7 +70,7 @@ func TestAutomatonAllBytes(t *testing.T) {
 	for c := 0; c < 256; c++ {
 		needles = append(needles, string([]byte{byte(c), byte(255 - c)}))
 	}
-	a := buildAutomaton(needles)
+	a := buildAutomaton(needles, 300)
 	n := 0
 	a.scan("\x00\xff\x01\xfe", func(int32, int) { n++ })
 	if n != 2 { // "\x00\xff" and "\x01\xfe"; "\xff\x01" is not a needle

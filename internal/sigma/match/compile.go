@@ -412,7 +412,11 @@ func (c *compiler) valueTests(it *sigma.Item, v sigma.Value, slot int32, ren map
 		if err != nil {
 			return nil, unsupported("%s: regular expression %q: %s", describeItem(it), v.Text, err)
 		}
-		return c.add(test{kind: testRegexp, slot: slot, re: re, lit: expr}), nil
+		var pre []int32
+		for _, lit := range regexpLiterals(expr) {
+			pre = append(pre, c.add(test{kind: testContains, slot: slot, lit: lit})...)
+		}
+		return c.add(test{kind: testRegexp, slot: slot, re: re, lit: expr, pre: pre}), nil
 
 	case it.Op == sigma.OpCIDR:
 		p, err := netip.ParsePrefix(strings.TrimSpace(v.Text))

@@ -17,9 +17,10 @@
 //     gt and gte compare numerically and never match a non-number.
 //     Booleans compare as text.
 //   - null matches a field that is absent or has a Null value (an empty
-//     EVTX Data element, a JSON null). '' matches a present empty value,
-//     and a Null value reads as "" for every string comparison, so that
-//     both `Field: ''` and `Field: null` catch the empty EVTX element.
+//     EVTX Data element, a JSON null). The empty string matches a present
+//     empty value, and a Null value reads as "" for every string
+//     comparison, so that both the empty string and null catch the empty
+//     EVTX element.
 //     exists checks presence only.
 //   - A field with several values satisfies an item when any value does;
 //     with all, each rule value must be satisfied by some field value. neq

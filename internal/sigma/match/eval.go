@@ -439,7 +439,7 @@ func (m *Matcher) holds(s *scratch, t int32) bool {
 	if s.lazyDone.has(t) {
 		return s.lazyVal.has(t)
 	}
-	v := m.evalTest(s, tt)
+	v := (len(tt.pre) == 0 || m.anyHolds(s, tt.pre)) && m.evalTest(s, tt)
 	s.lazyDone.add(t)
 	if v {
 		s.lazyVal.add(t)

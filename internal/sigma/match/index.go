@@ -20,7 +20,7 @@ func (c *compiler) build() {
 	for ai := range m.alts {
 		a := &m.alts[ai]
 		order(a.cond, m.tests)
-		walkTests(a.cond, func(t int32) {
+		walkTests(a.cond, m.tests, func(t int32) {
 			used[t] = true
 			if m.tests[t].kind.eager() {
 				srcSlots[a.source][m.tests[t].slot] = true
@@ -118,11 +118,11 @@ func (c *compiler) buildSlots(used []bool) {
 	}
 	for s := range m.slots {
 		if n := folded[s]; len(n.list) > 0 {
-			m.slots[s].folded = buildAutomaton(n.list)
+			m.slots[s].folded = buildAutomaton(n.list, maxDenseEntries)
 			m.slots[s].foldedUses = n.uses
 		}
 		if n := cased[s]; len(n.list) > 0 {
-			m.slots[s].cased = buildAutomaton(n.list)
+			m.slots[s].cased = buildAutomaton(n.list, maxDenseEntries)
 			m.slots[s].casedUses = n.uses
 		}
 	}
@@ -171,18 +171,21 @@ func (c *compiler) buildDispatch() {
 	}
 }
 
-// walkTests calls f for every test of n.
-func walkTests(n *node, f func(int32)) {
+// walkTests calls f for every test of n, prefilters included.
+func walkTests(n *node, tests []test, f func(int32)) {
 	if n.op == opItem {
 		for _, g := range n.groups {
 			for _, t := range g {
 				f(t)
+				for _, p := range tests[t].pre {
+					f(p)
+				}
 			}
 		}
 		return
 	}
 	for _, k := range n.kids {
-		walkTests(k, f)
+		walkTests(k, tests, f)
 	}
 }
 
@@ -238,18 +241,18 @@ func (m *Matcher) need(n *node) (tests []int32, p float64, ok bool) {
 		if n.all {
 			best := -1.0
 			for _, g := range n.groups {
-				if q, ok := m.groupChance(g); ok && (best < 0 || q < best) {
-					best, tests = q, g
+				if eager, q, ok := m.groupChance(g); ok && (best < 0 || q < best) {
+					best, tests = q, eager
 				}
 			}
 			return tests, best, best >= 0
 		}
 		for _, g := range n.groups {
-			q, ok := m.groupChance(g)
+			eager, q, ok := m.groupChance(g)
 			if !ok {
 				return nil, 0, false
 			}
-			tests = append(tests, g...)
+			tests = append(tests, eager...)
 			p += q
 		}
 		return tests, p, true
@@ -278,24 +281,38 @@ func (m *Matcher) need(n *node) (tests []int32, p float64, ok bool) {
 	return nil, 0, false
 }
 
-// groupChance estimates how often one of the eager tests g holds, or
-// reports false when a test of g is not eager.
-func (m *Matcher) groupChance(g []int32) (float64, bool) {
-	p := 0.0
+// groupChance estimates how often one of the tests g holds, or one of
+// the prefilters of those that are regular expressions, and returns the
+// eager tests to trigger on; ok is false when a test of g is neither
+// eager nor prefiltered.
+func (m *Matcher) groupChance(g []int32) (eager []int32, p float64, ok bool) {
 	for _, t := range g {
 		tt := &m.tests[t]
-		if !tt.kind.eager() {
-			return 0, false
+		if tt.kind.eager() {
+			eager = append(eager, t)
+			p += m.chance(tt)
+			continue
 		}
-		n := len(tt.lit)
-		if tt.kind == testGlob {
-			n = len(tt.pat.longestLiteral())
+		if len(tt.pre) == 0 {
+			return nil, 0, false
 		}
-		if tt.kind == testEqual {
-			p += 0.02
-		} else {
-			p += 1 / float64(1+n*n)
+		for _, pt := range tt.pre {
+			eager = append(eager, pt)
+			p += m.chance(&m.tests[pt])
 		}
 	}
-	return p, true
+	return eager, p, true
+}
+
+// chance estimates how often an eager test holds: an equality 2% of the
+// time, a substring less often the longer it is.
+func (m *Matcher) chance(tt *test) float64 {
+	if tt.kind == testEqual {
+		return 0.02
+	}
+	n := len(tt.lit)
+	if tt.kind == testGlob {
+		n = len(tt.pat.longestLiteral())
+	}
+	return 1 / float64(1+n*n)
 }

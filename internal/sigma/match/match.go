@@ -159,6 +159,9 @@ type test struct {
 	cidr  netip.Prefix
 	ref   int32 // fieldref: the slot of the other field
 	want  bool  // exists
+	// pre are eager contains tests one of which must hold for a regular
+	// expression to match (see regexpLiterals); empty when none is known.
+	pre []int32
 }
 
 // matchString applies an eager test to one value, folded unless t.cased.

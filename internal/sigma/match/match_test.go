@@ -338,3 +338,26 @@ func TestFold(t *testing.T) {
 		t.Errorf("fold of invalid UTF-8 = %q", got)
 	}
 }
+
+func TestRegexpLiterals(t *testing.T) {
+	f := func(expr string, want ...string) {
+		t.Helper()
+		got := regexpLiterals(expr)
+		if len(want) == 0 {
+			want = nil
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("regexpLiterals(%q) = %q, want %q", expr, got, want)
+		}
+	}
+	f(`ipconfig\s+/all`, "ipconfig")
+	f(`(?i)Net\s+View`, "view") // the longest: "net" and "view" both required
+	f(`APT\d`, "apt")
+	f(`\s-[FTd]\s`)
+	f(`(foo|barbaz)\d+`, "barbaz", "foo")
+	f(`(foo|\d)x`)
+	f(`(abc)?d`)
+	f(`(?i)straße`)       // non-ASCII under (?i): unknown
+	f(`Straße`, "straße") // case-sensitive: folded
+	f(`x{2,}yz`, "yz")
+}
