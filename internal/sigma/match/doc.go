@@ -13,9 +13,9 @@
 //     the literal characters and a backslash before anything else is a
 //     literal backslash. contains, startswith and endswith add wildcards.
 //   - A value equal to a number (4688, "4688", 0x10) also matches a field
-//     whose text is that number written otherwise ("04688", "16"); lt, lte,
-//     gt and gte compare numerically and never match a non-number.
-//     Booleans compare as text.
+//     whose text is that number written otherwise ("04688", "16"), cased
+//     or not; lt, lte, gt and gte compare numerically and never match a
+//     non-number. Booleans compare as text.
 //   - null matches a field that is absent or has a Null value (an empty
 //     EVTX Data element, a JSON null). The empty string matches a present
 //     empty value, and a Null value reads as "" for every string

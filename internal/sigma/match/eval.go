@@ -177,9 +177,10 @@ func (s *scratch) fold(i int) string {
 		return s.folded[i]
 	}
 	v := s.e.Fields[i].Value
-	if needsFold(v) {
+	if k := foldFrom(v); k < len(v) {
 		start := len(s.buf)
-		s.buf = appendFold(s.buf, v)
+		s.buf = append(s.buf, v[:k]...)
+		s.buf = appendFold(s.buf, v[k:])
 		v = bytesString(s.buf[start:])
 	}
 	s.folded[i] = v
@@ -314,7 +315,7 @@ func (m *Matcher) scan(s *scratch, slot int32) {
 			}
 			for _, t := range ix.equal[key] {
 				tt := &m.tests[t]
-				if tt.cased && !tt.isNum && raw != tt.lit {
+				if !tt.isNum && pick(tt.cased, raw, fv) != tt.lit {
 					continue
 				}
 				m.hold(s, t)

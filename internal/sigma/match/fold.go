@@ -2,6 +2,7 @@ package match
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -15,18 +16,22 @@ import (
 // UTF-8 are kept as they are. Folding may change a value's length in bytes.
 
 // needsFold reports whether foldString(s) could differ from s.
-func needsFold(s string) bool {
+func needsFold(s string) bool { return foldFrom(s) < len(s) }
+
+// foldFrom returns the offset of the first byte of s that folding could
+// change (an upper-case ASCII letter or a non-ASCII byte), or len(s).
+func foldFrom(s string) int {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
-			return true
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return i
 		}
 	}
-	return false
+	return len(s)
 }
 
 // appendFold appends the folded form of s to dst.
 func appendFold(dst []byte, s string) []byte {
+	dst = slices.Grow(dst, len(s))
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {

@@ -87,21 +87,20 @@ func (c *compiler) buildSlots(used []bool) {
 		id := int32(ti)
 		switch t.kind {
 		case testEqual:
-			key := t.lit
-			if t.isNum {
-				key, _ = numberKey(t.lit, t.num, nil)
+			// Keys as scan computes them from a value: a value that reads
+			// as a number is looked up by its number key, others by their
+			// folded text. scan then checks the text of tests not compared
+			// as numbers.
+			key := foldString(t.lit)
+			if f, ok := parseNumber(t.lit); ok {
+				key, _ = numberKey(t.lit, f, nil)
 				ix.hasNumbers = true
-			} else if t.cased {
-				key = foldString(t.lit)
-				ix.needFolded = true
 			}
 			if ix.equal == nil {
 				ix.equal = map[string][]int32{}
 			}
 			ix.equal[key] = append(ix.equal[key], id)
-			if t.isNum {
-				ix.needFolded = true
-			}
+			ix.needFolded = true
 		case testContains:
 			addNeedle(nd, t.lit, needleUse{id, whereAny})
 		case testPrefix:

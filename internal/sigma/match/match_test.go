@@ -361,3 +361,38 @@ func TestRegexpLiterals(t *testing.T) {
 	f(`Straße`, "straße") // case-sensitive: folded
 	f(`x{2,}yz`, "yz")
 }
+
+// TestConcurrent matches from several goroutines at once (run with -race).
+func TestConcurrent(t *testing.T) {
+	data, err := os.ReadFile("testdata/basic.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := parseArchive(string(data))
+	rules, err := sigma.Parse("basic", []byte(a.files["rule.yml"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Compile(rules, Config{})
+	events := decodeEvents(t, a.files["events.jsonl"])
+	want := make([][]string, len(events))
+	for i, e := range events {
+		want[i] = ids(m.Match(e, nil))
+	}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for k := 0; k < 200; k++ {
+				i := (k + g) % len(events)
+				if got := ids(m.Match(events[i], nil)); !slices.Equal(got, want[i]) {
+					t.Errorf("event %d: got %v, want %v", i+1, got, want[i])
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}
