@@ -74,6 +74,16 @@
 //     evaluated. And and Or evaluate their cheapest parts first; regular
 //     expressions and other lazy tests run last, once per event.
 //
+// Measured (BenchmarkMatch, TestMatcherSize; 2-core AMD EPYC, shared and
+// noisy): the SigmaHQ set (3,757 rules, 3,291 evaluated) over the 8,255
+// attack-sample EVTX events costs about 15-19 µs an event, without
+// allocating; sigma-go's RuleEvaluatorBundle with thor.yml took about
+// 30 ms an event on the same rules and events in the same session. An
+// event visits 2.3 log sources, scans 24 fields (880 bytes) and evaluates
+// about 6 of the 4,880 alternatives. Compiling takes about 0.8 s; the
+// matcher holds about 38 MB (34,000 tests, 30,000 needles, 480,000
+// automaton states).
+//
 // Non-goals: correlation (package correlate), counting v1 aggregations,
 // and field name matching other than exact (rules and events must agree
 // on case).

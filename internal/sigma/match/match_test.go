@@ -396,3 +396,28 @@ func TestConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+func TestEmpty(t *testing.T) {
+	m := Compile(nil, Config{})
+	e := &event.Event{}
+	e.Add("a", "b")
+	if got := m.Match(e, nil); len(got) != 0 {
+		t.Fatalf("got %v", ids(got))
+	}
+	if len(m.Status()) != 0 {
+		t.Fatalf("status %v", m.Status())
+	}
+}
+
+func TestMatchAllocs(t *testing.T) {
+	data, _ := os.ReadFile("testdata/basic.txtar")
+	a := parseArchive(string(data))
+	rules, _ := sigma.Parse("basic", []byte(a.files["rule.yml"]))
+	m := Compile(rules, Config{})
+	events := decodeEvents(t, a.files["events.jsonl"])
+	dst := make([]*sigma.Rule, 0, 8)
+	m.Match(events[1], dst) // warm the pool
+	if n := testing.AllocsPerRun(100, func() { m.Match(events[1], dst[:0]) }); n != 0 {
+		t.Errorf("Match of a non-matching event: %v allocations, want 0", n)
+	}
+}

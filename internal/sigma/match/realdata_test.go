@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -255,4 +256,27 @@ func fieldOf(e *event.Event, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestMatcherSize reports the heap a compiled SigmaHQ rule set holds.
+func TestMatcherSize(t *testing.T) {
+	rules := sigmaRules(t)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := Compile(rules, Config{Sources: logsource.Default()})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	states, needles := 0, 0
+	for _, s := range m.slots {
+		for _, a := range []*automaton{s.folded, s.cased} {
+			if a != nil {
+				states += a.states()
+			}
+		}
+		needles += len(s.foldedUses) + len(s.casedUses)
+	}
+	t.Logf("matcher: %.1f MB of heap; %d tests, %d needles, %d automaton states",
+		float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), len(m.tests), needles, states)
+	runtime.KeepAlive(m)
 }
