@@ -150,13 +150,9 @@ type kept struct {
 
 func hunt(ctx context.Context, o huntOptions, paths []string, stdout, stderr io.Writer) (*huntSummary, error) {
 	start := time.Now()
-	cfg := detect.Config{}
-	if o.logsources != "" {
-		m, err := loadLogsources(o.logsources)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Sources = m
+	cfg, err := detectConfig(o.logsources)
+	if err != nil {
+		return nil, err
 	}
 	cfg.Correlation.Lateness = 0 // hunt sorts matches by time before correlating
 	rs, err := detect.Load(cfg, o.rules...)

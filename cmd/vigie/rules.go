@@ -28,6 +28,20 @@ func newRulesCommand() *cobra.Command {
 	return cmd
 }
 
+// detectConfig is the detection configuration of the commands that take
+// --logsources.
+func detectConfig(logsources string) (detect.Config, error) {
+	var cfg detect.Config
+	if logsources != "" {
+		m, err := loadLogsources(logsources)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Sources = m
+	}
+	return cfg, nil
+}
+
 // loadLogsources reads a user mapping file and merges it over the
 // defaults.
 func loadLogsources(path string) (*logsource.Mapping, error) {
@@ -65,13 +79,9 @@ The exit status is 1 when a rule is invalid.`,
   vigie rules lint -q my-rules/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := detect.Config{}
-			if logsources != "" {
-				m, err := loadLogsources(logsources)
-				if err != nil {
-					return err
-				}
-				cfg.Sources = m
+			cfg, err := detectConfig(logsources)
+			if err != nil {
+				return err
 			}
 			rs, err := detect.Load(cfg, args...)
 			if err != nil {
@@ -150,13 +160,9 @@ status is 1 when a case fails.`,
   vigie rules test --rules rules rules/tests`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := detect.Config{}
-			if logsources != "" {
-				m, err := loadLogsources(logsources)
-				if err != nil {
-					return err
-				}
-				cfg.Sources = m
+			cfg, err := detectConfig(logsources)
+			if err != nil {
+				return err
 			}
 			var extra []*sigma.Rule
 			if len(rulePaths) > 0 {

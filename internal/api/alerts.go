@@ -9,7 +9,6 @@ import (
 
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/query"
-	"github.com/vigie-sec/vigie/internal/store"
 )
 
 // Alert is one alert as GET /api/v1/alerts returns it. Alerts are stored
@@ -68,13 +67,7 @@ func (s *server) alerts(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range events {
 		resp.Alerts = append(resp.Alerts, alertOf(e))
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = store.DefaultLimit
-	}
-	if len(events) == min(limit, store.MaxLimit) && len(events) > 0 {
-		resp.Next = events[len(events)-1].ID
-	}
+	resp.Next = nextCursor(events, q.Limit)
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

@@ -154,13 +154,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	if resp.Events == nil {
 		resp.Events = []*event.Event{}
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = store.DefaultLimit
-	}
-	if len(events) == min(limit, store.MaxLimit) && len(events) > 0 {
-		resp.Next = events[len(events)-1].ID
-	}
+	resp.Next = nextCursor(events, q.Limit)
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
@@ -265,4 +259,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// nextCursor returns the paging cursor after a page of events: the last
+// event's ID when the page is full, else zero (no more pages).
+func nextCursor(events []*event.Event, limit int) event.ID {
+	if limit == 0 {
+		limit = store.DefaultLimit
+	}
+	if len(events) > 0 && len(events) == min(limit, store.MaxLimit) {
+		return events[len(events)-1].ID
+	}
+	return 0
 }
