@@ -26,6 +26,11 @@
 // Config.Now, so that a December line read in January lands in December of
 // the previous year.
 //
+// A message that is a Sysmon for Linux event (XML, "<Event><System>…")
+// also gets that event's fields under the names the Windows decoders use:
+// EventID, Channel "Linux-Sysmon/Operational", Computer, and each EventData
+// item by name (Image, CommandLine, TargetFilename…); see sysmon.go.
+//
 // A line that is not syslog becomes a KindPipelineError event that keeps
 // its bytes. A message with invalid UTF-8 is still decoded: its field values
 // have each invalid byte replaced by U+FFFD, Raw keeps the original, and the

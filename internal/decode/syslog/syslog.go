@@ -170,8 +170,14 @@ func (d *Decoder) decode(line []byte, e *event.Event) error {
 	slices.SortStableFunc(fields, func(a, b event.Field) int { return strings.Compare(a.Name, b.Name) })
 
 	var authArray [16]event.Field
-	var auth []event.Field
-	if h.message != "" {
+	var auth []event.Field // authlog's or Sysmon's fields, sorted
+	switch {
+	case isSysmonXML(h.message):
+		var t time.Time
+		if auth, t = sysmonFields(h.message); !t.IsZero() {
+			h.time = t
+		}
+	case h.message != "":
 		if a, ok := authlog.Parse(h.appname, h.message); ok {
 			auth = a.AppendFields(authArray[:0])
 		}
