@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vigie-sec/vigie/internal/decode"
+	"github.com/vigie-sec/vigie/internal/decode/auditd"
 	"github.com/vigie-sec/vigie/internal/decode/cloudtrail"
 	"github.com/vigie-sec/vigie/internal/decode/evtx"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
@@ -30,6 +31,7 @@ const (
 	Zeek       = "zeek"
 	CloudTrail = "cloudtrail"
 	Weblog     = "weblog"
+	Auditd     = "auditd"
 	Text       = "text"
 )
 
@@ -55,6 +57,7 @@ func New(cfg Config) *Registry {
 		Zeek:       zeek.Decoder{MaxRecord: max},
 		CloudTrail: cloudtrail.Decoder{MaxRecord: max},
 		Weblog:     weblog.Decoder{MaxRecord: max},
+		Auditd:     auditd.Decoder{MaxRecord: max},
 		Text: decode.Func(func(rd io.Reader, s decode.Sink) error {
 			return decode.Lines(rd, max, Text, s, func(line []byte, e *event.Event) error {
 				e.Add(event.Message, string(line))
@@ -139,6 +142,10 @@ func sniff(head []byte) string {
 	}
 	if len(head) == 0 {
 		return ""
+	}
+	// Before syslog: audit records forwarded through syslog have its header.
+	if auditd.Looks(head) {
+		return Auditd
 	}
 	switch head[0] {
 	case '[':

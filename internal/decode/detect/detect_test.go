@@ -35,6 +35,13 @@ func TestSniff(t *testing.T) {
 	f(`{"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":4624}}`, "", WinJSON)
 	f(`{"@timestamp":"2024-01-01T00:00:00Z","message":"hello"}`, "", JSON)
 	f(`172.17.0.1 - - [30/Sep/2021:08:00:55 +0000] "GET /.htpasswd HTTP/1.1" 403 199`, "", Weblog)
+	f("type=SYSCALL msg=audit(1684329817.579:2995): arch=c000003e syscall=59 success=yes\n", "audit.log", Auditd)
+	f("node=web01 type=EXECVE msg=audit(1684329817.579:2995): argc=1 a0=\"id\"\n", "", Auditd)
+	f("May 17 13:23:37 web01 audispd: type=SYSCALL msg=audit(1.000:1): pid=1\nMay 17 13:23:37 web01 audispd: type=EOE msg=audit(1.000:1): \n", "", Auditd)
+	f("<30>May 17 13:23:38 web02 kernel: audit: type=1300 audit(1.000:2): pid=2\n", "", Auditd)
+	// A syslog file with an audit record among other messages stays syslog.
+	f("May 17 13:23:37 web01 audispd: type=SYSCALL msg=audit(1.000:1): pid=1\nMay 17 13:23:38 web01 sshd[1]: Accepted password for a\n", "", Syslog)
+	f("Mar  4 10:15:30 build-07 sysmon: <Event><System><Provider Name=\"Linux-Sysmon\"/></System></Event>\n", "", Syslog)
 	f("just some words\n", "notes.txt", Text)
 	f("", "Security.evtx", EVTX)
 	f("\xff\xfe binary", "x", Text)
@@ -55,6 +62,8 @@ func TestRealFiles(t *testing.T) {
 		{"zeek/rita-proxy-rolling/dns.15:00:00-16:00:00.log.gz", Zeek, -1},
 		{"cloudtrail/stratus/aws.defense-evasion.cloudtrail-stop.json", CloudTrail, -1},
 		{"crowdsec-tests/apache2-http-sensitive-files/apache2-http-sensitive-files.log", Weblog, -1},
+		{"crowdsec-tests/auditd-base64-exec/auditd-base64-exec.log", Auditd, 4},
+		{"crowdsec-tests/auditd-postexploit-rm/auditd-postexploit-rm.log", Auditd, 10},
 		{"evtx/attack-samples/Persistence/Network_Service_Guest_added_to_admins_4732.evtx", EVTX, -1},
 	} {
 		t.Run(tc.rel, func(t *testing.T) {
