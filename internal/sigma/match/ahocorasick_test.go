@@ -77,3 +77,54 @@ func TestAutomatonAllBytes(t *testing.T) {
 		t.Fatalf("got %d occurrences, want 2", n)
 	}
 }
+
+// TestTrie compares trie walks with strings.HasPrefix and HasSuffix.
+func TestTrie(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "ab\xff"[rng.IntN(3)]
+		}
+		return string(b)
+	}
+	for round := 0; round < 200; round++ {
+		seen := map[string]bool{}
+		var needles, reversed []string
+		for len(needles) < 1+rng.IntN(15) {
+			w := word(1 + rng.IntN(4))
+			if !seen[w] {
+				seen[w] = true
+				needles = append(needles, w)
+				r := []byte(w)
+				slices.Reverse(r)
+				reversed = append(reversed, string(r))
+			}
+		}
+		pre, suf := buildTrie(needles), buildTrie(reversed)
+		for k := 0; k < 20; k++ {
+			text := word(rng.IntN(8))
+			var gotP, gotS, wantP, wantS []int32
+			pre.walk(text, false, func(n int32, l int) {
+				if l != len(needles[n]) {
+					t.Fatalf("length %d for %q", l, needles[n])
+				}
+				gotP = append(gotP, n)
+			})
+			suf.walk(text, true, func(n int32, _ int) { gotS = append(gotS, n) })
+			for i, n := range needles {
+				if strings.HasPrefix(text, n) {
+					wantP = append(wantP, int32(i))
+				}
+				if strings.HasSuffix(text, n) {
+					wantS = append(wantS, int32(i))
+				}
+			}
+			slices.Sort(gotP)
+			slices.Sort(gotS)
+			if !slices.Equal(gotP, wantP) || !slices.Equal(gotS, wantS) {
+				t.Fatalf("needles %q text %q: prefixes %v want %v, suffixes %v want %v", needles, text, gotP, wantP, gotS, wantS)
+			}
+		}
+	}
+}

@@ -321,12 +321,8 @@ func (m *Matcher) scan(s *scratch, slot int32) {
 				m.hold(s, t)
 			}
 		}
-		if ix.folded != nil {
-			m.scanNeedles(s, ix.folded, ix.foldedUses, fv)
-		}
-		if ix.cased != nil {
-			m.scanNeedles(s, ix.cased, ix.casedUses, raw)
-		}
+		m.findNeedles(s, &ix.folded, fv)
+		m.findNeedles(s, &ix.cased, raw)
 		for _, t := range ix.scan {
 			tt := &m.tests[t]
 			if !s.bits.has(t) && tt.matchString(pick(tt.cased, raw, fv)) {
@@ -344,33 +340,31 @@ func pick(cased bool, raw, folded string) string {
 	return folded
 }
 
-// scanNeedles runs one value through an automaton and records the tests
-// its needle occurrences satisfy.
-func (m *Matcher) scanNeedles(s *scratch, a *automaton, uses [][]needleUse, v string) {
-	a.scan(v, func(needle int32, end int) {
-		for _, u := range uses[needle] {
-			if s.bits.has(u.test) {
-				continue
-			}
-			t := &m.tests[u.test]
-			switch u.where {
-			case whereAny:
-			case whereStart:
-				if end != len(t.lit) {
-					continue
-				}
-			case whereEnd:
-				if end != len(v) {
-					continue
-				}
-			case whereVerify:
-				if !s.tried.add(u.test) || !t.pat.match(v) {
-					continue
-				}
-			}
-			m.hold(s, u.test)
+// findNeedles records the tests that the needles found in one value
+// satisfy.
+func (m *Matcher) findNeedles(s *scratch, ix *needleIndex, v string) {
+	if ix.prefix != nil {
+		ix.prefix.walk(v, false, func(needle int32, _ int) { m.use(s, ix.prefixUses[needle], v) })
+	}
+	if ix.suffix != nil {
+		ix.suffix.walk(v, true, func(needle int32, _ int) { m.use(s, ix.suffixUses[needle], v) })
+	}
+	if ix.inner != nil {
+		ix.inner.scan(v, func(needle int32, _ int) { m.use(s, ix.innerUses[needle], v) })
+	}
+}
+
+// use records what finding a needle in v means for the tests that use it.
+func (m *Matcher) use(s *scratch, uses []needleUse, v string) {
+	for _, u := range uses {
+		if s.bits.has(u.test) {
+			continue
 		}
-	})
+		if u.verify && (!s.tried.add(u.test) || !m.tests[u.test].pat.match(v)) {
+			continue
+		}
+		m.hold(s, u.test)
+	}
 }
 
 // hold records that eager test t holds and queues the alternatives it

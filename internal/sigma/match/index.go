@@ -47,30 +47,56 @@ func (c *compiler) build() {
 	c.buildDispatch()
 }
 
+// needleSet collects the needles of one needleIndex part.
+type needleSet struct {
+	ids  map[string]int32
+	list []string
+	uses [][]needleUse
+}
+
+func (n *needleSet) add(lit string, u needleUse) {
+	if n.ids == nil {
+		n.ids = map[string]int32{}
+	}
+	id, ok := n.ids[lit]
+	if !ok {
+		id = int32(len(n.list))
+		n.ids[lit] = id
+		n.list = append(n.list, lit)
+		n.uses = append(n.uses, nil)
+	}
+	n.uses[id] = append(n.uses[id], u)
+}
+
+// needleSets are the three parts of a needleIndex being built.
+type needleSets struct{ prefix, suffix, inner needleSet }
+
+func (ns *needleSets) build() needleIndex {
+	var ix needleIndex
+	if len(ns.prefix.list) > 0 {
+		ix.prefix, ix.prefixUses = buildTrie(ns.prefix.list), ns.prefix.uses
+	}
+	if len(ns.suffix.list) > 0 {
+		ix.suffix, ix.suffixUses = buildTrie(ns.suffix.list), ns.suffix.uses
+	}
+	if len(ns.inner.list) > 0 {
+		ix.inner, ix.innerUses = buildAutomaton(ns.inner.list, maxDenseEntries), ns.inner.uses
+	}
+	return ix
+}
+
+func reverse(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
+}
+
 // buildSlots compiles the eager tests of each field.
 func (c *compiler) buildSlots(used []bool) {
 	m := c.m
 	m.slots = make([]slotIndex, len(m.slotNames))
-	type needles struct {
-		ids  map[string]int32
-		list []string
-		uses [][]needleUse
-	}
-	folded := make([]needles, len(m.slotNames))
-	cased := make([]needles, len(m.slotNames))
-	addNeedle := func(n *needles, lit string, u needleUse) {
-		if n.ids == nil {
-			n.ids = map[string]int32{}
-		}
-		id, ok := n.ids[lit]
-		if !ok {
-			id = int32(len(n.list))
-			n.ids[lit] = id
-			n.list = append(n.list, lit)
-			n.uses = append(n.uses, nil)
-		}
-		n.uses[id] = append(n.uses[id], u)
-	}
+	folded := make([]needleSets, len(m.slotNames))
+	cased := make([]needleSets, len(m.slotNames))
 	for ti := range m.tests {
 		t := &m.tests[ti]
 		if !used[ti] || !t.kind.eager() {
@@ -80,9 +106,9 @@ func (c *compiler) buildSlots(used []bool) {
 		if !t.cased {
 			ix.needFolded = true
 		}
-		nd := &folded[t.slot]
+		ns := &folded[t.slot]
 		if t.cased {
-			nd = &cased[t.slot]
+			ns = &cased[t.slot]
 		}
 		id := int32(ti)
 		switch t.kind {
@@ -102,28 +128,38 @@ func (c *compiler) buildSlots(used []bool) {
 			ix.equal[key] = append(ix.equal[key], id)
 			ix.needFolded = true
 		case testContains:
-			addNeedle(nd, t.lit, needleUse{id, whereAny})
+			ns.inner.add(t.lit, needleUse{test: id})
 		case testPrefix:
-			addNeedle(nd, t.lit, needleUse{id, whereStart})
+			ns.prefix.add(t.lit, needleUse{test: id})
 		case testSuffix:
-			addNeedle(nd, t.lit, needleUse{id, whereEnd})
+			ns.suffix.add(reverse(t.lit), needleUse{test: id})
 		case testGlob:
-			if lit := t.pat.longestLiteral(); lit != "" {
-				addNeedle(nd, lit, needleUse{id, whereVerify})
-			} else {
+			// Prefilter on the longer of the anchored literals, else on
+			// the longest literal anywhere.
+			p := t.pat
+			first, last := "", ""
+			if p[0].wild == 0 {
+				first = p[0].lit
+			}
+			if p[len(p)-1].wild == 0 {
+				last = p[len(p)-1].lit
+			}
+			u := needleUse{test: id, verify: true}
+			switch {
+			case first != "" && len(first) >= len(last):
+				ns.prefix.add(first, u)
+			case last != "":
+				ns.suffix.add(reverse(last), u)
+			case p.longestLiteral() != "":
+				ns.inner.add(p.longestLiteral(), u)
+			default:
 				ix.scan = append(ix.scan, id)
 			}
 		}
 	}
 	for s := range m.slots {
-		if n := folded[s]; len(n.list) > 0 {
-			m.slots[s].folded = buildAutomaton(n.list, maxDenseEntries)
-			m.slots[s].foldedUses = n.uses
-		}
-		if n := cased[s]; len(n.list) > 0 {
-			m.slots[s].cased = buildAutomaton(n.list, maxDenseEntries)
-			m.slots[s].casedUses = n.uses
-		}
+		m.slots[s].folded = folded[s].build()
+		m.slots[s].cased = cased[s].build()
 	}
 }
 

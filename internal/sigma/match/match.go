@@ -98,27 +98,32 @@ type dispatchIndex struct {
 // each of its values.
 type slotIndex struct {
 	equal      map[string][]int32 // folded value, or number key → equality tests
-	folded     *automaton         // literals of case-insensitive tests, folded
-	foldedUses [][]needleUse      // per needle of folded
-	cased      *automaton         // literals of case-sensitive tests
-	casedUses  [][]needleUse
-	scan       []int32 // wildcard tests without a literal: checked on every value
+	folded     needleIndex        // literals of case-insensitive tests, folded
+	cased      needleIndex        // literals of case-sensitive tests
+	scan       []int32            // wildcard tests without a literal: checked on every value
 	needFolded bool
-	hasNumbers bool // some equality test is numeric
+	hasNumbers bool // some equality test's value reads as a number
 }
 
-// needleUse says what a needle occurrence means for one test.
+// needleIndex finds the literals of one field's tests in a value: those it
+// must start with (startswith, and wildcard patterns beginning with a
+// literal) by a trie walk from the start, those it must end with by a walk
+// from the end, the others by an Aho-Corasick scan of the whole value.
+type needleIndex struct {
+	prefix     *trie
+	prefixUses [][]needleUse // per needle
+	suffix     *trie // over the reversed needles
+	suffixUses [][]needleUse
+	inner      *automaton
+	innerUses  [][]needleUse
+}
+
+// needleUse says what finding a needle means for one test: that it holds,
+// or that its wildcard pattern is worth checking.
 type needleUse struct {
-	test  int32
-	where uint8
+	test   int32
+	verify bool
 }
-
-const (
-	whereAny    uint8 = iota // contains: any occurrence
-	whereStart               // prefix: an occurrence at the start
-	whereEnd                 // suffix: an occurrence at the end
-	whereVerify              // glob: the needle is a part of the pattern; check the pattern
-)
 
 // testKind is what a test checks. The eager kinds are computed for every
 // value of the fields an event's log sources use, in one pass per value;

@@ -263,20 +263,26 @@ func TestMatcherSize(t *testing.T) {
 	rules := sigmaRules(t)
 	var before, after runtime.MemStats
 	runtime.GC()
+	runtime.GC() // twice: pooled scratch of earlier tests survives one cycle
 	runtime.ReadMemStats(&before)
 	m := Compile(rules, Config{Sources: logsource.Default()})
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	states, needles := 0, 0
+	states, nodes, needles := 0, 0, 0
 	for _, s := range m.slots {
-		for _, a := range []*automaton{s.folded, s.cased} {
-			if a != nil {
-				states += a.states()
+		for _, ix := range []needleIndex{s.folded, s.cased} {
+			if ix.inner != nil {
+				states += ix.inner.states()
 			}
+			for _, tr := range []*trie{ix.prefix, ix.suffix} {
+				if tr != nil {
+					nodes += len(tr.nodes)
+				}
+			}
+			needles += len(ix.prefixUses) + len(ix.suffixUses) + len(ix.innerUses)
 		}
-		needles += len(s.foldedUses) + len(s.casedUses)
 	}
-	t.Logf("matcher: %.1f MB of heap; %d tests, %d needles, %d automaton states",
-		float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), len(m.tests), needles, states)
+	t.Logf("matcher: %.1f MB of heap; %d tests, %d needles, %d automaton states, %d trie nodes",
+		float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), len(m.tests), needles, states, nodes)
 	runtime.KeepAlive(m)
 }
