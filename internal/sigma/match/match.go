@@ -112,7 +112,7 @@ type slotIndex struct {
 type needleIndex struct {
 	prefix     *trie
 	prefixUses [][]needleUse // per needle
-	suffix     *trie // over the reversed needles
+	suffix     *trie         // over the reversed needles
 	suffixUses [][]needleUse
 	inner      *automaton
 	innerUses  [][]needleUse
