@@ -23,11 +23,12 @@
 // Values are compared as text without regard to case. The pseudo-field
 // "vigie.format" (FormatField) is the decoder that produced the event
 // (event.Event.Format): "evtx", "winjson", "syslog", "zeek", "cloudtrail",
-// "weblog", "jsonl". An entry may have no conditions: it then only adds
-// the conditions of the entries it is combined with (see below). Parsing
-// is strict: an unknown key, a duplicate key or name, a missing name or an
-// empty value is an error reported as file:line:col (ParseError). YAML
-// anchors and aliases may be used to share conditions or fields.
+// "weblog", "jsonl", "auditd". An entry may have no conditions: it then
+// only adds the conditions of the entries it is combined with (see below).
+// Parsing is strict: an unknown key, a duplicate key or name, a missing
+// name or an empty value is an error reported as file:line:col
+// (ParseError). YAML anchors and aliases may be used to share conditions
+// or fields.
 //
 // # Resolution
 //
@@ -73,8 +74,7 @@
 //
 // The package does not match rule detections (package sigma does, using
 // Entry.Holds or Entry.Matches for the log source) and does not decode
-// events. Log sources no decoder produces (macOS, auditd, Sysmon for
-// Linux, ETW, network devices, most SaaS audit logs) are deliberately not
-// mapped; TestRuleLogSources lists them with the number of rules each
-// covers.
+// events. Log sources no decoder produces (macOS, ETW, network devices,
+// most SaaS audit logs) are deliberately not mapped; TestRuleLogSources
+// lists them with the number of rules each covers.
 package logsource

@@ -22,7 +22,8 @@ type Entry struct {
 	Category, Product, Service string
 	// Conditions are ANDed. The pseudo-field "vigie.format" is the
 	// decoder that produced the event (event.Event.Format: "evtx",
-	// "winjson", "syslog", "zeek", "cloudtrail", "weblog", "jsonl", …).
+	// "winjson", "syslog", "zeek", "cloudtrail", "weblog", "jsonl",
+	// "auditd", …).
 	Conditions []Condition
 	// Fields maps a field name used by rules to the name it has in the
 	// events of this source (thor.yml's fieldmappings: Image →

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vigie-sec/vigie/internal/decode/auditd"
 	"github.com/vigie-sec/vigie/internal/decode/cloudtrail"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
 	"github.com/vigie-sec/vigie/internal/decode/syslog"
@@ -149,6 +150,59 @@ func TestResolve(t *testing.T) {
 			}},
 		},
 		{
+			// auditd events of an execve, or Sysmon for Linux event 1.
+			name:     "linux_process_creation",
+			category: "process_creation", product: "linux",
+			want: []Entry{{
+				Name:     "process_creation_auditd_execve+linux",
+				Category: "process_creation", Product: "linux",
+				Conditions: []Condition{
+					{Field: FormatField, Values: []string{"auditd"}},
+					{Field: "type", Values: []string{"EXECVE"}},
+				},
+			}, {
+				Name:     "process_creation_auditd_syscall+linux",
+				Category: "process_creation", Product: "linux",
+				Conditions: []Condition{
+					{Field: FormatField, Values: []string{"auditd"}},
+					{Field: "SYSCALL", Values: []string{"execve", "execveat"}},
+					{Field: "success", Values: []string{"yes"}},
+				},
+			}, {
+				Name:     "process_creation_sysmon_linux+linux",
+				Category: "process_creation", Product: "linux",
+				Conditions: []Condition{
+					{Field: FormatField, Values: []string{"syslog"}},
+					{Field: "Channel", Values: []string{"Linux-Sysmon/Operational"}},
+					{Field: "EventID", Values: []string{"1"}},
+				},
+			}},
+		},
+		{
+			name:    "linux_auditd",
+			product: "linux", service: "auditd",
+			want: []Entry{{
+				Name:    "linux_auditd+linux",
+				Product: "linux", Service: "auditd",
+				Conditions: []Condition{
+					{Field: FormatField, Values: []string{"auditd"}},
+				},
+			}},
+		},
+		{
+			// Syslog services do not take auditd events, whose process.name
+			// is a command's name (comm), not a syslog program.
+			name:    "linux_syslog",
+			product: "linux", service: "syslog",
+			want: []Entry{{
+				Name:    "linux_syslog+linux",
+				Product: "linux", Service: "syslog",
+				Conditions: []Condition{
+					{Field: FormatField, Values: []string{"syslog"}},
+				},
+			}},
+		},
+		{
 			name:    "zeek_service",
 			product: "zeek", service: "smb_files",
 			want: []Entry{{
@@ -240,7 +294,7 @@ func TestResolveWebserver(t *testing.T) {
 func TestDefaultFormats(t *testing.T) {
 	known := map[string]bool{
 		"evtx": true, "zeek": true, winjson.Format: true, syslog.Format: true,
-		cloudtrail.Format: true, weblog.Format: true, jsonl.Format: true,
+		cloudtrail.Format: true, weblog.Format: true, jsonl.Format: true, auditd.Format: true,
 	}
 	for _, en := range Default().Entries() {
 		for _, c := range en.Conditions {

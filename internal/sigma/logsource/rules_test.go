@@ -119,11 +119,6 @@ func TestRuleLogSources(t *testing.T) {
 		"|fortios|sslvpnd": 1,
 		"|huawei|bgp":      1,
 		"|juniper|bgp":     1,
-		// Linux: auditd and Sysmon for Linux have no decoder yet.
-		"|linux|auditd":             54,
-		"file_event|linux|":         18,
-		"network_connection|linux|": 5,
-		"process_creation|linux|":   144,
 		// macOS: no decoder (ESF, unified log).
 		"file_event|macos|":       5,
 		"process_creation|macos|": 70,
