@@ -49,7 +49,8 @@ func (d Decoder) Decode(r io.Reader, sink decode.Sink) error {
 	if s.sinkFailed {
 		return err
 	}
-	// A read error: deliver what was read before it.
+	// At the end of input, or at a read error, deliver the event gathered
+	// so far.
 	if ferr := s.flush(); ferr != nil {
 		return ferr
 	}

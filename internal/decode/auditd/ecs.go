@@ -58,7 +58,7 @@ func (s *stream) build(records []record, e *event.Event) {
 			f.syscallName = name
 			fields = append(fields, event.Field{Name: FieldSyscall, Value: name})
 		} else if f.syscall != "" && !isDigits(f.syscall) {
-			// Interpreted logs (ausearch -i) write the name in syscall.
+			// A syscall written by name, as ausearch -i does.
 			f.syscallName = f.syscall
 			fields = append(fields, event.Field{Name: FieldSyscall, Value: f.syscall})
 		}
