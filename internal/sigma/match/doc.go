@@ -62,27 +62,31 @@
 //  2. The event's log sources are found through a map on one condition
 //     field per source (EventID when it has one), then checked.
 //  3. For each field those sources use, each value is folded once, looked
-//     up in a map of equality tests, and run through one Aho-Corasick
-//     automaton holding the literals of every contains, startswith,
-//     endswith and wildcard test on that field (wildcard patterns by their
-//     longest literal, verified on a hit). Each test that holds queues the
-//     alternatives that need it: at compile time every alternative gets a
-//     set of tests at least one of which must hold for it to match (from
-//     its And/Or structure), chosen to be rare.
+//     up in a map of equality tests, walked from its start and from its
+//     end through tries of the startswith and endswith literals, and run
+//     through one Aho-Corasick automaton holding the literals of every
+//     contains test on that field. A wildcard pattern is found by its
+//     first or last literal (or its longest), then checked whole; a
+//     regular expression by the literals it requires (see
+//     regexpLiterals). Each test that holds queues the alternatives that
+//     need it: at compile time every alternative gets a set of tests at
+//     least one of which must hold for it to match (from its And/Or
+//     structure), chosen to be rare.
 //  4. Only the queued alternatives, plus those with no such set (a
-//     condition made of "not" or regular expressions only), are
+//     condition made of "not", null or unprefiltered regular
+//     expressions), are
 //     evaluated. And and Or evaluate their cheapest parts first; regular
 //     expressions and other lazy tests run last, once per event.
 //
-// Measured (BenchmarkMatch, TestMatcherSize; 2-core AMD EPYC, shared and
-// noisy): the SigmaHQ set (3,757 rules, 3,291 evaluated) over the 8,255
-// attack-sample EVTX events costs about 15-19 µs an event, without
-// allocating; sigma-go's RuleEvaluatorBundle with thor.yml took about
-// 30 ms an event on the same rules and events in the same session. An
-// event visits 2.3 log sources, scans 24 fields (880 bytes) and evaluates
-// about 6 of the 4,880 alternatives. Compiling takes about 0.8 s; the
-// matcher holds about 38 MB (34,000 tests, 30,000 needles, 480,000
-// automaton states).
+// Measured (BenchmarkMatch, TestMatcherSize; 2-core AMD EPYC shared with
+// other jobs, so ±30%): the SigmaHQ set (3,757 rules, 3,291 evaluated)
+// over the 8,255 attack-sample EVTX events costs 15-20 µs an event,
+// without allocating; sigma-go's RuleEvaluatorBundle (with thor.yml) took
+// about 30 ms an event on the same rules and events in the same session.
+// An event visits 2.3 log sources, reads 24 fields (880 bytes) and
+// evaluates about 6 of the 4,880 alternatives. Compiling takes about
+// 0.8 s; the matcher holds about 36 MB (34,000 tests, 30,600 needles,
+// 410,000 automaton states, 73,000 trie nodes).
 //
 // Non-goals: correlation (package correlate), counting v1 aggregations,
 // and field name matching other than exact (rules and events must agree

@@ -189,8 +189,9 @@ func (s *scratch) fold(i int) string {
 }
 
 // Match appends to dst the rules that match e, in input order, and returns
-// it. It does not modify e and may be called concurrently. When nothing
-// matches it does not allocate.
+// it. The fields of e must be sorted by name, as decoders leave them. Match
+// does not modify e and may be called concurrently. When nothing matches
+// it does not allocate.
 //
 // An event is only compared with the rules of the log sources it belongs
 // to, and among those only with the rules one of whose necessary tests
