@@ -349,6 +349,7 @@ func peerSearch(ctx context.Context, cfg sigmago.Config, ls sigmago.Logsource, s
 	res, err := evaluator.ForRule(r, evaluator.WithConfig(cfg)).Matches(ctx, m)
 	return res.Match, err
 }
+
 // globRegexp translates a Sigma string value, compared with op, into an
 // RE2 expression with Vigie's semantics (match package doc): * and ? are
 // wildcards, \*, \? and \\ the literal characters, any other backslash a
