@@ -2,7 +2,7 @@
 // helpers they share: a line scanner that enforces the record size limit and
 // turns undecodable records into pipeline-error events instead of dropping them.
 //
-// Each format lives in its own sub-package (syslog, jsonl, winjson, evtx,
-// zeek, cloudtrail, weblog). Choosing a decoder from a file's content is the
+// Each format lives in its own sub-package (syslog, authlog, jsonl,
+// winjson, evtx, zeek, cloudtrail, weblog, auditd). Choosing a decoder from a file's content is the
 // job of package detect, not of this one.
 package decode
