@@ -410,6 +410,9 @@ func TestEmpty(t *testing.T) {
 }
 
 func TestMatchAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	data, _ := os.ReadFile("testdata/basic.txtar")
 	a := parseArchive(string(data))
 	rules, _ := sigma.Parse("basic", []byte(a.files["rule.yml"]))
