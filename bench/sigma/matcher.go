@@ -197,7 +197,7 @@ func runMatch(cfg config) error {
 	}
 	fmt.Printf("\nratio, Vigie / fastest sigma-go mode, same events and rules, one core: %.0fx of the medians; per round %s (target >= 10x)\n", median(vigieC.rates)/best, rates(ratios))
 	fmt.Printf("matches differ by the disagreements the differential test explains (go test -C bench/sigma -run TestDifferential -v)\n")
-	fmt.Printf("the bundles count %d matches where the per-rule evaluators count %d: bundles and ForRule agree only when equal\n", peerB.events, peerR.events)
+	fmt.Printf("sigma-go matches: %d with the bundles, %d with the per-rule evaluators\n", peerB.events, peerR.events)
 	return nil
 }
 
