@@ -277,17 +277,6 @@ func (p *peerRule) match(ctx context.Context, ev map[string]any, eventID string)
 	return false, nil
 }
 
-// relevant returns the index of the first alternative relevant to ev, or
-// -1.
-func (p *peerRule) relevant(ctx context.Context, ev map[string]any) int {
-	for i, alt := range p.alts {
-		if ok, _ := alt.RelevantToEvent(ctx, peerIndex, ev); ok {
-			return i
-		}
-	}
-	return -1
-}
-
 // peerEvent renders an event's fields as the map sigma-go reads: strings,
 // numbers as int (sigma-go's numeric comparisons accept int and float64,
 // not int64 or json.Number), booleans, nil for a Null value, and a

@@ -388,6 +388,9 @@ func itemFeatures(it *sigma.Item, fm *sigmago.FieldMatcher, val any, present boo
 				out = append(out, reasonYAMLNumber)
 			}
 		case sigma.String:
+			if v.Text == "null" && it.Op == sigma.OpEqual && (!present || val == nil) {
+				out = append(out, reasonNullString)
+			}
 			if len(v.Text) > 1 && strings.HasPrefix(v.Text, "%") && strings.HasSuffix(v.Text, "%") {
 				out = append(out, reasonPlaceholder)
 			}
