@@ -454,10 +454,12 @@ type eventSet struct {
 // (see loadPairing) with both engines, over the decoded EVTX attack
 // samples and a sample of the OTRF Windows JSON events, and requires every
 // disagreement to be explained by a known limitation of sigma-go (the
-// reason constants above) or by thor.yml's service mappings. Explained
-// disagreements are compared, by reason and rule, with
-// testdata/<set>.golden (rewrite with -update); an unexplained one fails
-// the test with what is known of it.
+// reason constants above) or by thor.yml's log source mappings, confirmed
+// by the rewrites of rewrite_test.go. Explained disagreements are
+// compared, by reason and rule, with testdata/<set>.golden (rewrite with
+// -update); an unexplained one fails the test with what is known of it.
+// The same check covers the (rule, event) where both engines say no only
+// because sigma-go cannot evaluate the rule.
 func TestDifferential(t *testing.T) {
 	shared := filepath.Dir(shareddata.Path(t, "sigma"))
 	p, err := loadPairing(shared)
