@@ -29,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // otrfEvery samples the OTRF events in the differential test: sigma-go
 // evaluates the compared rules at about 150 events/s per core (measured by
-// "go run -C bench/sigma ."), so one event in 20 of the 184,224 (9,212)
+// "go run ./bench/sigma"), so one event in 20 of the 184,224 (9,212)
 // keeps the whole test between one and two minutes on two cores.
 const otrfEvery = 20
 

@@ -19,9 +19,9 @@
 // needs modules the main go.sum does not list. Run it from the repository
 // root:
 //
-//	go run -C bench/sigma . -h
-//	go run -C bench/sigma . -rounds 5
-//	go run -C bench/sigma . -hunt
+//	go run ./bench/sigma -h
+//	go run ./bench/sigma -rounds 5
+//	go run ./bench/sigma -hunt
 package main
 
 import (
@@ -43,7 +43,7 @@ func main() {
 	flag.StringVar(&cfg.repo, "repo", repoRoot(), "the repository root, to build cmd/vigie for -hunt")
 	flag.StringVar(&cfg.results, "results", "results", "folder of the results files, relative to bench/sigma")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: go run -C bench/sigma . [flags]\n\n")
+		fmt.Fprintf(os.Stderr, "usage: go run ./bench/sigma [flags]\n\n")
 		fmt.Fprintf(os.Stderr, "Measures Vigie's Sigma matcher against sigma-go on the same events and rules (default),\nor vigie hunt end to end (-hunt). See bench/README.md, section Sigma.\n\nFlags:\n")
 		flag.PrintDefaults()
 	}

@@ -196,7 +196,7 @@ func runMatch(cfg config) error {
 		ratios = append(ratios, vigieC.rates[i]/max(peerR.rates[i], peerB.rates[i]))
 	}
 	fmt.Printf("\nratio, Vigie / fastest sigma-go mode, same events and rules, one core: %.0fx of the medians; per round %s (target >= 10x)\n", median(vigieC.rates)/best, rates(ratios))
-	fmt.Printf("matches differ by the disagreements the differential test explains (go test -C bench/sigma -run TestDifferential -v)\n")
+	fmt.Printf("matches differ by the disagreements the differential test explains (go test ./bench/sigma -run TestDifferential -v)\n")
 	fmt.Printf("sigma-go matches: %d with the bundles, %d with the per-rule evaluators\n", peerB.events, peerR.events)
 	return nil
 }
