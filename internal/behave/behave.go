@@ -105,7 +105,8 @@ type Limits struct {
 	MaxEvidence int
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with its zero fields set to the defaults.
+func (l Limits) WithDefaults() Limits {
 	if l.MaxEntities <= 0 {
 		l.MaxEntities = 100_000
 	}

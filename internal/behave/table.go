@@ -5,14 +5,15 @@ import (
 	"time"
 )
 
-// table is a bounded map of per-entity state with least-recently-used
+// Table is a bounded map of per-entity state with least-recently-used
 // eviction and expiry by event time. Detectors keep their entities in
 // tables so that memory stays bounded whatever the input.
-type table[V any] struct {
-	max     int
-	items   map[string]*list.Element
-	order   *list.List // front: most recently touched
-	evicted int
+type Table[V any] struct {
+	max   int
+	items map[string]*list.Element
+	order *list.List // front: most recently touched
+	// Evicted counts the entries dropped to stay within max.
+	Evicted int
 }
 
 type tableEntry[V any] struct {
@@ -21,13 +22,14 @@ type tableEntry[V any] struct {
 	val  V
 }
 
-func newTable[V any](max int) *table[V] {
-	return &table[V]{max: max, items: map[string]*list.Element{}, order: list.New()}
+// NewTable returns a table of at most max entries.
+func NewTable[V any](max int) *Table[V] {
+	return &Table[V]{max: max, items: map[string]*list.Element{}, order: list.New()}
 }
 
-// get returns the value of key, creating it with fresh when absent, and
+// Get returns the value of key, creating it with fresh when absent, and
 // marks it seen at t.
-func (t *table[V]) get(key string, at time.Time, fresh func() V) V {
+func (t *Table[V]) Get(key string, at time.Time, fresh func() V) V {
 	if el, ok := t.items[key]; ok {
 		e := el.Value.(*tableEntry[V])
 		if at.After(e.seen) {
@@ -42,13 +44,13 @@ func (t *table[V]) get(key string, at time.Time, fresh func() V) V {
 		last := t.order.Back()
 		t.order.Remove(last)
 		delete(t.items, last.Value.(*tableEntry[V]).key)
-		t.evicted++
+		t.Evicted++
 	}
 	return e.val
 }
 
-// peek returns the value of key without touching it.
-func (t *table[V]) peek(key string) (V, bool) {
+// Peek returns the value of key without touching it.
+func (t *Table[V]) Peek(key string) (V, bool) {
 	if el, ok := t.items[key]; ok {
 		return el.Value.(*tableEntry[V]).val, true
 	}
@@ -56,8 +58,8 @@ func (t *table[V]) peek(key string) (V, bool) {
 	return zero, false
 }
 
-// expire drops the entries last seen before cutoff.
-func (t *table[V]) expire(cutoff time.Time) {
+// Expire drops the entries last seen before cutoff.
+func (t *Table[V]) Expire(cutoff time.Time) {
 	for el := t.order.Back(); el != nil; {
 		prev := el.Prev()
 		if e := el.Value.(*tableEntry[V]); e.seen.Before(cutoff) {
@@ -68,51 +70,51 @@ func (t *table[V]) expire(cutoff time.Time) {
 	}
 }
 
-// each calls f for every entry, most recently seen first.
-func (t *table[V]) each(f func(key string, seen time.Time, v V)) {
+// Each calls f for every entry, most recently seen first.
+func (t *Table[V]) Each(f func(key string, seen time.Time, v V)) {
 	for el := t.order.Front(); el != nil; el = el.Next() {
 		e := el.Value.(*tableEntry[V])
 		f(e.key, e.seen, e.val)
 	}
 }
 
-func (t *table[V]) len() int { return t.order.Len() }
+func (t *Table[V]) Len() int { return t.order.Len() }
 
-// savedEntry is the snapshot form of one table entry.
-type savedEntry[V any] struct {
+// SavedEntry is the snapshot form of one Table entry.
+type SavedEntry[V any] struct {
 	Key  string    `json:"k"`
 	Seen time.Time `json:"t"`
 	Val  V         `json:"v"`
 }
 
-// save returns the entries, least recently seen first, for a snapshot.
-func (t *table[V]) save() []savedEntry[V] {
-	out := make([]savedEntry[V], 0, t.order.Len())
+// Save returns the entries, least recently seen first, for a snapshot.
+func (t *Table[V]) Save() []SavedEntry[V] {
+	out := make([]SavedEntry[V], 0, t.order.Len())
 	for el := t.order.Back(); el != nil; el = el.Prev() {
 		e := el.Value.(*tableEntry[V])
-		out = append(out, savedEntry[V]{e.key, e.seen, e.val})
+		out = append(out, SavedEntry[V]{e.key, e.seen, e.val})
 	}
 	return out
 }
 
-// load replaces the entries with saved ones.
-func (t *table[V]) load(saved []savedEntry[V]) {
+// Load replaces the entries with saved ones.
+func (t *Table[V]) Load(saved []SavedEntry[V]) {
 	t.items = map[string]*list.Element{}
 	t.order.Init()
 	for _, s := range saved {
 		v := s.Val
-		t.get(s.Key, s.Seen, func() V { return v })
+		t.Get(s.Key, s.Seen, func() V { return v })
 	}
 }
 
-// evidence keeps the most recent references of a finding.
-type evidence struct {
+// Evidence keeps the most recent references of a finding.
+type Evidence struct {
 	Refs      []string `json:"refs"`
 	Truncated int      `json:"truncated"`
 }
 
-// add appends ref, dropping the oldest beyond max.
-func (e *evidence) add(ref string, max int) {
+// Add appends ref, dropping the oldest beyond max.
+func (e *Evidence) Add(ref string, max int) {
 	if len(e.Refs) >= max {
 		copy(e.Refs, e.Refs[1:])
 		e.Refs = e.Refs[:len(e.Refs)-1]
