@@ -37,6 +37,14 @@ type Detector interface {
 	Restore(r io.Reader) error
 }
 
+// Flusher is implemented by detectors that decide something at the end of
+// their input (a hunt over files): a beacon whose window has not closed
+// is scored. Silence is not decided at the end: the input ends, not the
+// source.
+type Flusher interface {
+	Flush() []Finding
+}
+
 // Finding is one alert of a behaviour detector. It explains itself: what
 // was observed, against which baseline or threshold, over which window,
 // and on which events.
@@ -143,6 +151,17 @@ func (s *Set) Advance(now time.Time) []Finding {
 	var out []Finding
 	for _, d := range s.detectors {
 		out = append(out, d.Advance(now)...)
+	}
+	return out
+}
+
+// Flush ends the input of the detectors that implement Flusher.
+func (s *Set) Flush() []Finding {
+	var out []Finding
+	for _, d := range s.detectors {
+		if f, ok := d.(Flusher); ok {
+			out = append(out, f.Flush()...)
+		}
 	}
 	return out
 }

@@ -2,10 +2,12 @@ package detect
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/behave"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/sigma"
 	"github.com/vigie-sec/vigie/internal/sigma/correlate"
@@ -15,14 +17,20 @@ import (
 const (
 	KindMatch       = "match"
 	KindCorrelation = "correlation"
+	KindBehaviour   = "behaviour"
 )
 
-// Alert is one detection: a rule matching an event, or a correlation rule
-// whose condition held over a group of events.
+// Alert is one detection: a rule matching an event, a correlation rule
+// whose condition held over a group of events, or a behaviour detector's
+// finding.
 type Alert struct {
+	// Rule is the Sigma rule; for a behaviour alert, a rule standing for
+	// its detector (ID "vigie.behave.NAME", Title the detector's name).
 	Rule *sigma.Rule
-	Kind string // KindMatch or KindCorrelation
-	Time time.Time
+	Kind string // KindMatch, KindCorrelation or KindBehaviour
+	// Finding is the behaviour detector's finding (KindBehaviour).
+	Finding *behave.Finding
+	Time    time.Time
 	// Event and Ref are the matching event and its reference (match).
 	Event *event.Event
 	Ref   string
@@ -43,12 +51,36 @@ func hitAlert(h correlate.Hit) Alert {
 		Truncated: h.Truncated, Value: h.Value, First: h.First, Last: h.Last}
 }
 
-// Level returns the rule's level, "medium" when it has none.
+func findingAlert(r *sigma.Rule, f *behave.Finding) Alert {
+	return Alert{Rule: r, Kind: KindBehaviour, Finding: f, Time: f.Time, Refs: f.Evidence, Truncated: f.Truncated}
+}
+
+// Level returns the rule's or the finding's level, "medium" when it has
+// none.
 func (a *Alert) Level() string {
-	if a.Rule.Level == "" {
+	switch {
+	case a.Finding != nil && a.Finding.Level != "":
+		return a.Finding.Level
+	case a.Rule.Level == "":
 		return "medium"
 	}
 	return a.Rule.Level
+}
+
+// Title returns the rule's title, or the finding's for a behaviour alert.
+func (a *Alert) Title() string {
+	if a.Finding != nil {
+		return a.Finding.Title
+	}
+	return a.Rule.Title
+}
+
+// Tags returns the rule's tags, or the finding's.
+func (a *Alert) Tags() []string {
+	if a.Finding != nil {
+		return a.Finding.Tags
+	}
+	return a.Rule.Tags
 }
 
 // Evidence returns the references of the events behind the alert.
@@ -108,8 +140,25 @@ func (a *Alert) ToEvent(now time.Time) *event.Event {
 	e := &event.Event{Time: a.Time, Received: now, Source: "vigie/sigma", Format: "alert", Kind: event.KindAlert}
 	r := a.Rule
 	e.Add("rule.id", r.ID)
-	e.Add("rule.name", r.Title)
-	e.Add("rule.ruleset", "sigma")
+	e.Add("rule.name", a.Title())
+	if a.Finding != nil {
+		e.Source = "vigie/behave"
+		e.Add("rule.ruleset", "behave")
+		e.Add("vigie.detector", a.Finding.Detector)
+		w := a.Finding.Why
+		e.AddTyped("vigie.why.observed", strconv.FormatFloat(w.Observed, 'g', -1, 64), event.Number)
+		e.Add("vigie.why.unit", w.Unit)
+		if w.Threshold != 0 {
+			e.AddTyped("vigie.why.threshold", strconv.FormatFloat(w.Threshold, 'g', -1, 64), event.Number)
+		}
+		if w.Baseline != "" {
+			e.Add("vigie.why.baseline", w.Baseline)
+		}
+		e.AddTyped("vigie.why.window_seconds", strconv.FormatFloat(w.Window.Seconds(), 'g', -1, 64), event.Number)
+		e.Add("vigie.why.text", w.Text)
+	} else {
+		e.Add("rule.ruleset", "sigma")
+	}
 	if r.Description != "" {
 		e.Add("rule.description", r.Description)
 	}
@@ -117,10 +166,10 @@ func (a *Alert) ToEvent(now time.Time) *event.Event {
 	e.AddTyped("event.severity", strconv.Itoa(Severity(a.Level())), event.Number)
 	e.Add("vigie.alert.kind", a.Kind)
 	e.Add(event.Message, a.Message())
-	for _, t := range r.Tags {
+	for _, t := range a.Tags() {
 		e.Add("tags", t)
 	}
-	tech, tact := Techniques(r.Tags)
+	tech, tact := Techniques(a.Tags())
 	for _, t := range tech {
 		e.Add("threat.technique.id", t)
 	}
@@ -156,8 +205,13 @@ func (a *Alert) ToEvent(now time.Time) *event.Event {
 			add(entity, kv.Value)
 		}
 	}
+	if a.Finding != nil {
+		for _, en := range a.Finding.Entities {
+			add(en.Field, en.Value)
+		}
+	}
 	e.Sort()
-	e.Raw, _ = json.Marshal(a.JSON(""))
+	e.Raw, _ = json.Marshal(a.Record(""))
 	return e
 }
 
@@ -178,8 +232,14 @@ func entityOf(field string) string {
 }
 
 // Message is a one-line description: the rule title, and the group of a
-// correlation.
+// correlation; for a behaviour alert, its title and why.
 func (a *Alert) Message() string {
+	if a.Finding != nil {
+		if a.Finding.Why.Text == "" {
+			return a.Finding.Title
+		}
+		return a.Finding.Title + ": " + a.Finding.Why.Text
+	}
 	if a.Kind == KindMatch || len(a.Group) == 0 {
 		return a.Rule.Title
 	}
@@ -217,7 +277,54 @@ type JSON struct {
 	Truncated int               `json:"events_truncated,omitempty"`
 }
 
-// JSON returns the alert's JSON form; file and the record id are for
+// Record returns the value "vigie hunt --json" writes for the alert: JSON
+// for Sigma alerts, BehaviourJSON for behaviour alerts.
+func (a *Alert) Record(file string) any {
+	if a.Finding != nil {
+		return a.BehaviourJSON()
+	}
+	return a.JSON(file)
+}
+
+// BehaviourJSON is a behaviour alert as "vigie hunt --json" writes it: the
+// shape of a Sigma detection with "kind":"behaviour", the detector, its
+// title and level, the entities as ECS fields at the top level
+// ("source.ip", "user.name"…; a list when several), "why" and "evidence".
+func (a *Alert) BehaviourJSON() map[string]any {
+	f := a.Finding
+	m := map[string]any{
+		"kind": KindBehaviour, "detector": f.Detector, "rule_id": a.Rule.ID, "title": f.Title,
+		"rule_title": f.Title, "level": a.Level(), "tags": nonNilTags(f.Tags),
+		"timestamp": f.Time.UTC(), "why": f.Why, "evidence": nonNilTags(f.Evidence),
+	}
+	if f.Truncated > 0 {
+		m["evidence_truncated"] = f.Truncated
+	}
+	for _, en := range f.Entities {
+		switch v := m[en.Field].(type) {
+		case nil:
+			m[en.Field] = en.Value
+		case string:
+			if v != en.Value {
+				m[en.Field] = []string{v, en.Value}
+			}
+		case []string:
+			if !slices.Contains(v, en.Value) {
+				m[en.Field] = append(v, en.Value)
+			}
+		}
+	}
+	return m
+}
+
+func nonNilTags(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// JSON returns a Sigma alert's JSON form; file and the record id are for
 // matches, taken from the reference when it is "file#record".
 func (a *Alert) JSON(file string) JSON {
 	j := JSON{RuleID: a.Rule.ID, RuleTitle: a.Rule.Title, Level: a.Level(), Tags: a.Rule.Tags,

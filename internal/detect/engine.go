@@ -1,9 +1,14 @@
 package detect
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/behave"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/sigma"
 	"github.com/vigie-sec/vigie/internal/sigma/correlate"
@@ -14,9 +19,12 @@ import (
 // correlation state is one stream's); RuleSet.Matcher is, for callers
 // that match in parallel and correlate afterwards (hunt).
 type Engine struct {
-	rs   *RuleSet
-	corr *correlate.Engine // nil without correlation rules
-	buf  []*sigma.Rule
+	rs     *RuleSet
+	corr   *correlate.Engine // nil without correlation rules
+	behave *behave.Set       // nil without behaviour detectors
+	// detectorRules stand for the detectors in alerts, one per detector.
+	detectorRules map[string]*sigma.Rule
+	buf           []*sigma.Rule
 }
 
 func newEngine(rs *RuleSet) *Engine {
@@ -28,9 +36,17 @@ func newEngine(rs *RuleSet) *Engine {
 	return e
 }
 
+// SetBehaviour adds behaviour detectors to the engine: every processed
+// event goes through them too.
+func (e *Engine) SetBehaviour(s *behave.Set) {
+	e.behave = s
+	e.detectorRules = map[string]*sigma.Rule{}
+}
+
 // Process matches ev and returns its alerts: the matches of rules not
-// suppressed by a correlation, and the correlation hits the matches
-// complete. ref identifies ev in the alerts' evidence.
+// suppressed by a correlation, the correlation hits the matches complete,
+// and the findings of the behaviour detectors. ref identifies ev in the
+// alerts' evidence.
 func (e *Engine) Process(ev *event.Event, ref string) []Alert {
 	if ev.Kind != event.KindEvent {
 		return nil
@@ -39,6 +55,29 @@ func (e *Engine) Process(ev *event.Event, ref string) []Alert {
 	var out []Alert
 	for _, r := range e.buf {
 		out = append(out, e.Matched(r, ev, ref)...)
+	}
+	return append(out, e.Behave(ev, ref)...)
+}
+
+// Behave passes ev to the behaviour detectors only, for callers that
+// match in parallel and run the stateful parts afterwards (hunt).
+func (e *Engine) Behave(ev *event.Event, ref string) []Alert {
+	if e.behave == nil || ev.Kind != event.KindEvent {
+		return nil
+	}
+	return e.findingAlerts(e.behave.Observe(ev, ref))
+}
+
+func (e *Engine) findingAlerts(fs []behave.Finding) []Alert {
+	out := make([]Alert, 0, len(fs))
+	for i := range fs {
+		f := &fs[i]
+		r, ok := e.detectorRules[f.Detector]
+		if !ok {
+			r = &sigma.Rule{ID: "vigie.behave." + f.Detector, Title: f.Detector, Kind: sigma.KindDetection}
+			e.detectorRules[f.Detector] = r
+		}
+		out = append(out, findingAlert(r, f))
 	}
 	return out
 }
@@ -65,37 +104,72 @@ func (e *Engine) Correlate(r *sigma.Rule, ev *event.Event, ref string) []Alert {
 }
 
 // Advance moves event time to t: correlation windows that end before it
-// are decided.
+// are decided, and the behaviour detectors decide what time decides.
 func (e *Engine) Advance(t time.Time) []Alert {
-	if e.corr == nil {
-		return nil
+	var out []Alert
+	if e.corr != nil {
+		out = hitAlerts(e.corr.Advance(t))
 	}
-	return hitAlerts(e.corr.Advance(t))
+	if e.behave != nil {
+		out = append(out, e.findingAlerts(e.behave.Advance(t))...)
+	}
+	return out
 }
 
-// Flush ends the stream, deciding every open correlation window.
+// Flush ends the stream, deciding every open correlation window and
+// what the behaviour detectors decide at the end of their input.
 func (e *Engine) Flush() []Alert {
-	if e.corr == nil {
-		return nil
+	var out []Alert
+	if e.corr != nil {
+		out = hitAlerts(e.corr.Flush())
 	}
-	return hitAlerts(e.corr.Flush())
+	if e.behave != nil {
+		out = append(out, e.findingAlerts(e.behave.Flush())...)
+	}
+	return out
 }
 
-// Snapshot writes the correlation state.
+// engineState is the form of Snapshot.
+type engineState struct {
+	Correlation json.RawMessage `json:"correlation,omitempty"`
+	Behaviour   json.RawMessage `json:"behaviour,omitempty"`
+}
+
+// Snapshot writes the correlation and behaviour state.
 func (e *Engine) Snapshot(w io.Writer) error {
-	if e.corr == nil {
-		return nil
+	var st engineState
+	if e.corr != nil {
+		var b bytes.Buffer
+		if err := e.corr.Snapshot(&b); err != nil {
+			return err
+		}
+		st.Correlation = b.Bytes()
 	}
-	return e.corr.Snapshot(w)
+	if e.behave != nil {
+		var b bytes.Buffer
+		if err := e.behave.Snapshot(&b); err != nil {
+			return err
+		}
+		st.Behaviour = b.Bytes()
+	}
+	return json.NewEncoder(w).Encode(st)
 }
 
 // Restore reads state written by Snapshot, possibly by an engine of an
-// earlier rule set: state of rules that are gone is dropped.
+// earlier rule set: state of rules or detectors that are gone is dropped.
 func (e *Engine) Restore(r io.Reader) error {
-	if e.corr == nil {
-		return nil
+	var st engineState
+	if err := json.NewDecoder(r).Decode(&st); err != nil {
+		return fmt.Errorf("reading detection state: %w", err)
 	}
-	return e.corr.Restore(r)
+	var errs []error
+	if e.corr != nil && len(st.Correlation) > 0 {
+		errs = append(errs, e.corr.Restore(bytes.NewReader(st.Correlation)))
+	}
+	if e.behave != nil && len(st.Behaviour) > 0 {
+		errs = append(errs, e.behave.Restore(bytes.NewReader(st.Behaviour)))
+	}
+	return errors.Join(errs...)
 }
 
 // Stats returns the correlation state counters.

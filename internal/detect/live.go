@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigie-sec/vigie/internal/behave"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/store"
 )
@@ -28,6 +29,9 @@ type LiveStore interface {
 // LiveConfig configures live detection.
 type LiveConfig struct {
 	Store LiveStore
+	// Behaviour, when set, are the behaviour detectors run beside the
+	// rules; they keep their state across rule reloads.
+	Behaviour *behave.Set
 	// StatePath is the file holding the position reached in the store and
 	// the correlation state, so that detection resumes after a restart.
 	StatePath string
@@ -107,6 +111,9 @@ func NewLive(rs *RuleSet, cfg LiveConfig) (*Live, error) {
 			alerts:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigie_detect_alerts_total", Help: "Alerts raised by live detection, by level."}, []string{"level"}),
 			cursor:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigie_detect_position", Help: "ID of the last stored event live detection has processed."}),
 		}}
+	if cfg.Behaviour != nil {
+		l.engine.SetBehaviour(cfg.Behaviour)
+	}
 	if err := l.load(); err != nil {
 		return nil, err
 	}
@@ -115,10 +122,11 @@ func NewLive(rs *RuleSet, cfg LiveConfig) (*Live, error) {
 
 // state is the file format of LiveConfig.StatePath.
 type state struct {
-	Version     int             `json:"version"`
-	Cursor      event.ID        `json:"cursor"`
-	Watermark   time.Time       `json:"watermark"`
-	Correlation json.RawMessage `json:"correlation,omitempty"`
+	Version   int       `json:"version"`
+	Cursor    event.ID  `json:"cursor"`
+	Watermark time.Time `json:"watermark"`
+	// Engine is the correlation and behaviour state (Engine.Snapshot).
+	Engine json.RawMessage `json:"engine,omitempty"`
 }
 
 func (l *Live) load() error {
@@ -134,9 +142,9 @@ func (l *Live) load() error {
 		return fmt.Errorf("reading detection state %s: %w (delete it to restart detection from the first stored event)", l.cfg.StatePath, err)
 	}
 	l.cursor, l.watermark = st.Cursor, st.Watermark
-	if len(st.Correlation) > 0 {
-		if err := l.engine.Restore(bytes.NewReader(st.Correlation)); err != nil {
-			l.cfg.Logger.Warn("correlation state not restored; correlations start afresh", "err", err)
+	if len(st.Engine) > 0 {
+		if err := l.engine.Restore(bytes.NewReader(st.Engine)); err != nil {
+			l.cfg.Logger.Warn("detection state not restored; correlations and baselines start afresh", "err", err)
 		}
 	}
 	return nil
@@ -146,14 +154,11 @@ func (l *Live) save() error {
 	if len(l.pending) > 0 {
 		return fmt.Errorf("%d alerts not stored yet; state not saved", len(l.pending))
 	}
-	var corr bytes.Buffer
-	if err := l.engine.Snapshot(&corr); err != nil {
-		return fmt.Errorf("saving correlation state: %w", err)
+	var eng bytes.Buffer
+	if err := l.engine.Snapshot(&eng); err != nil {
+		return fmt.Errorf("saving detection state: %w", err)
 	}
-	st := state{Version: 1, Cursor: l.cursor, Watermark: l.watermark}
-	if corr.Len() > 0 {
-		st.Correlation = corr.Bytes()
-	}
+	st := state{Version: 2, Cursor: l.cursor, Watermark: l.watermark, Engine: eng.Bytes()}
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -241,6 +246,9 @@ func (l *Live) swap(rs *RuleSet) {
 	var snap bytes.Buffer
 	err := l.engine.Snapshot(&snap)
 	eng := rs.NewEngine()
+	if l.cfg.Behaviour != nil {
+		eng.SetBehaviour(l.cfg.Behaviour)
+	}
 	if err == nil && snap.Len() > 0 {
 		err = eng.Restore(&snap)
 	}
