@@ -139,3 +139,7 @@ func sortFindings(fs []behave.Finding) {
 		return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.Title, b.Title))
 	})
 }
+
+func sortRecords(recs []record) {
+	slices.SortStableFunc(recs, func(a, b record) int { return a.ev.Time.Compare(b.ev.Time) })
+}
