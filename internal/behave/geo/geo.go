@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/vigie-sec/vigie/internal/behave"
@@ -120,5 +121,23 @@ func placeName(ip netip.Addr, country, city string, asn uint32, org string) stri
 		}
 	}
 	b.WriteString(")")
+	return b.String()
+}
+
+// thousands writes v rounded, with thousands separators: "14,576".
+func thousands(v float64) string {
+	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
 	return b.String()
 }

@@ -145,3 +145,19 @@ func TestNetwork(t *testing.T) {
 		t.Error("two /24s in one network")
 	}
 }
+
+func TestThousands(t *testing.T) {
+	f := func(v float64, want string) {
+		t.Helper()
+		if got := thousands(v); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", v, got, want)
+		}
+	}
+	f(0, "0")
+	f(999.4, "999")
+	f(999.5, "1,000")
+	f(14576.2, "14,576")
+	f(754576, "754,576")
+	f(1234567, "1,234,567")
+	f(-1500, "-1,500")
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ type NewPlaceConfig struct {
 	// Checks lists what is reported: "country" (a country new to the
 	// account), "network" (a new autonomous system; needs a database that
 	// names networks) and "hour" (a rare hour for the account). Default
-	// all three.
+	// all three; an empty list turns the detector off.
 	Checks []string `yaml:"checks"`
 	// MinLogins and MinDays end an account's warm-up for new countries
 	// and networks: nothing is new to it until it has MinLogins logins
@@ -267,7 +268,7 @@ func (d *NewPlace) Observe(ev *event.Event, ref string) []behave.Finding {
 			loc, located = d.db.Lookup(ip)
 			located = located && (loc.Country != "" || loc.ASN != 0)
 			if located {
-				if f, ok := d.place(a, ref, st, loc); ok {
+				if f, ok := d.place(a, ip, ref, st, loc); ok {
 					out = append(out, f)
 				}
 			}
@@ -282,7 +283,7 @@ func (d *NewPlace) Observe(ev *event.Event, ref string) []behave.Finding {
 }
 
 // place checks and learns a placed login.
-func (d *NewPlace) place(a behave.Auth, ref string, st *placeState, loc geoip.Location) (behave.Finding, bool) {
+func (d *NewPlace) place(a behave.Auth, ip netip.Addr, ref string, st *placeState, loc geoip.Location) (behave.Finding, bool) {
 	now := a.Time.Unix()
 	st.forget(now - int64(d.cfg.Retention/time.Second))
 	warm := st.Placed >= uint32(d.cfg.MinLogins) ||
@@ -292,13 +293,13 @@ func (d *NewPlace) place(a behave.Auth, ref string, st *placeState, loc geoip.Lo
 	var f behave.Finding
 	report := warm && (newCountry || newNetwork)
 	if report {
-		f = d.placeFinding(a, ref, st, loc, newCountry, newNetwork)
+		f = d.placeFinding(a, ip, ref, st, loc, newCountry, newNetwork)
 	}
 	st.learn(a.Time, loc, d.cfg.MaxPlaces)
 	return f, report
 }
 
-func (d *NewPlace) placeFinding(a behave.Auth, ref string, st *placeState, loc geoip.Location, newCountry, newNetwork bool) behave.Finding {
+func (d *NewPlace) placeFinding(a behave.Auth, ip netip.Addr, ref string, st *placeState, loc geoip.Location, newCountry, newNetwork bool) behave.Finding {
 	network := fmt.Sprintf("AS%d", loc.ASN)
 	if loc.Org != "" {
 		network += " " + loc.Org
@@ -313,7 +314,7 @@ func (d *NewPlace) placeFinding(a behave.Auth, ref string, st *placeState, loc g
 		kind, title, level = "country", loc.Country, "medium"
 	}
 	es := accountEntities(a)
-	es = addEntity(es, "source.ip", a.Source)
+	es = addEntity(es, "source.ip", ip.String())
 	es = addEntity(es, "source.geo.country_iso_code", loc.Country)
 	if loc.ASN != 0 {
 		es = addEntity(es, "source.as.number", fmt.Sprint(loc.ASN))
@@ -321,7 +322,6 @@ func (d *NewPlace) placeFinding(a behave.Auth, ref string, st *placeState, loc g
 	var ev behave.Evidence
 	ev.Add(ref, d.lim.MaxEvidence)
 	since := a.Time.Sub(st.FirstPlaced)
-	ip, _ := publicAddr(a.Source)
 	return behave.Finding{
 		Detector: d.Name(),
 		Title:    fmt.Sprintf("%s logged in from a new %s: %s", a.User, kind, title),
@@ -338,7 +338,7 @@ func (d *NewPlace) placeFinding(a behave.Auth, ref string, st *placeState, loc g
 		},
 		Evidence:  ev.Refs,
 		Truncated: ev.Truncated,
-		Tags:      tags,
+		Tags:      slices.Clone(tags),
 	}
 }
 
@@ -401,7 +401,7 @@ func (d *NewPlace) hourFinding(a behave.Auth, ref string, st *placeState, loc ge
 		},
 		Evidence:  ev.Refs,
 		Truncated: ev.Truncated,
-		Tags:      tags,
+		Tags:      slices.Clone(tags),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/behave"
@@ -263,12 +264,12 @@ func (d *Travel) compare(a behave.Auth, st *travelState, cur travelLogin, loc ge
 	ev.Add(first.Ref, d.lim.MaxEvidence)
 	ev.Add(second.Ref, d.lim.MaxEvidence)
 
-	text := fmt.Sprintf("%s logged in from %s and %s later from %s: %.0f km apart, %.0f km after taking off the places' accuracy (%d km and %d km), that is %.0f km/h",
-		a.User, from, elapsed, to, dist, apart, first.RadiusKm, second.RadiusKm, speed)
+	text := fmt.Sprintf("%s logged in from %s and %s later from %s: %s km apart, %s km after taking off the places' accuracy (%s km and %s km), that is %s km/h",
+		a.User, from, elapsed, to, thousands(dist), thousands(apart), thousands(float64(first.RadiusKm)), thousands(float64(second.RadiusKm)), thousands(speed))
 	if counted > elapsed {
 		text += fmt.Sprintf(" counting the %s minimum interval", d.cfg.MinInterval)
 	}
-	text += fmt.Sprintf(", above the %.0f km/h anyone travels.", d.cfg.MaxSpeedKmh)
+	text += fmt.Sprintf(", above the %s km/h anyone travels.", thousands(d.cfg.MaxSpeedKmh))
 
 	return behave.Finding{
 		Detector: d.Name(),
@@ -286,7 +287,7 @@ func (d *Travel) compare(a behave.Auth, st *travelState, cur travelLogin, loc ge
 		},
 		Evidence:  ev.Refs,
 		Truncated: ev.Truncated,
-		Tags:      tags,
+		Tags:      slices.Clone(tags),
 	}, true
 }
 
