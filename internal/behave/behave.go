@@ -108,9 +108,9 @@ type Limits struct {
 	// MaxEntities is the most entities (accounts, hosts, address pairs…)
 	// a detector tracks; beyond it the least recently seen is forgotten.
 	// Default 100,000.
-	MaxEntities int
+	MaxEntities int `yaml:"max_entities"`
 	// MaxEvidence is the most evidence references per finding. Default 50.
-	MaxEvidence int
+	MaxEvidence int `yaml:"max_evidence"`
 }
 
 // WithDefaults returns l with its zero fields set to the defaults.
