@@ -173,7 +173,10 @@ type Beacon struct {
 	onScore func(p *beaconPair, s BeaconScore)
 }
 
-var _ behave.Detector = (*Beacon)(nil)
+var (
+	_ behave.Detector = (*Beacon)(nil)
+	_ behave.Flusher  = (*Beacon)(nil)
+)
 
 // beaconPair is the state of one source and destination.
 type beaconPair struct {

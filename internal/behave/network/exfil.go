@@ -122,7 +122,10 @@ type Exfil struct {
 	dev      []float64
 }
 
-var _ behave.Detector = (*Exfil)(nil)
+var (
+	_ behave.Detector = (*Exfil)(nil)
+	_ behave.Flusher  = (*Exfil)(nil)
+)
 
 // exfilEntity is the hourly history of one source address or account.
 type exfilEntity struct {

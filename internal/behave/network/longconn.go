@@ -75,7 +75,10 @@ type LongConn struct {
 	found  []behave.Finding
 }
 
-var _ behave.Detector = (*LongConn)(nil)
+var (
+	_ behave.Detector = (*LongConn)(nil)
+	_ behave.Flusher  = (*LongConn)(nil)
+)
 
 // longPair is the state of one source and destination in one window.
 type longPair struct {
