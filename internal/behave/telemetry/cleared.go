@@ -760,32 +760,37 @@ func (c *Cleared) cloudTrailSignal(ev *event.Event) (signal, bool) {
 }
 
 // azureSignal reads an Azure Activity log record of a diagnostic setting
-// deleted. Its operation name is a string (as exported to storage or
-// Event Hubs) or {value, localizedValue} (as the REST API gives it).
+// deleted, in Microsoft's three shapes: exported to storage or Event Hubs
+// (operationName a string, resultType, callerIpAddress, resourceId), from
+// the REST API (operationName {value, localizedValue}, status.value,
+// caller, httpRequest.clientIpAddress) and Log Analytics' AzureActivity
+// rows (OperationNameValue, ActivityStatusValue, Caller, CallerIpAddress,
+// _ResourceId).
 func azureSignal(ev *event.Event) (signal, bool) {
-	op := firstNonEmpty(get(ev, "operationName.value"), get(ev, "operationName"))
+	op := firstOf(ev, "operationName.value", "operationName", "OperationNameValue")
 	localized := get(ev, "operationName.localizedValue")
 	if op == "" && localized == "" {
 		return signal{}, false
 	}
-	if !strings.HasSuffix(strings.ToLower(op), "/diagnosticsettings/delete") &&
+	if !hasSuffixFold(op, "/diagnosticsettings/delete") &&
 		!strings.EqualFold(localized, "Delete diagnostic setting") && !strings.EqualFold(op, "Delete diagnostic setting") {
 		return signal{}, false
 	}
-	resource := firstNonEmpty(get(ev, "resourceId"), get(ev, "_ResourceId"))
-	caller := firstNonEmpty(get(ev, event.UserName), get(ev, "caller"))
-	result := strings.ToLower(firstNonEmpty(get(ev, "resultType"), firstNonEmpty(get(ev, "status.value"), get(ev, "status"))))
+	resource := firstOf(ev, "resourceId", "_ResourceId", "ResourceId")
+	caller := firstOf(ev, event.UserName, "caller", "Caller")
+	ip := firstOf(ev, event.SourceIP, "callerIpAddress", "httpRequest.clientIpAddress", "CallerIpAddress")
+	result := strings.ToLower(firstOf(ev, "resultType", "status.value", "status", "ActivityStatusValue"))
 	level, title := "high", "Azure diagnostic setting deleted"
 	text := fmt.Sprintf("The Azure Activity log recorded %s on %s by %s: its logs are no longer sent.", firstNonEmpty(op, localized), resource, caller)
 	if result == "failure" || result == "failed" {
 		level, title = "medium", "Attempt to delete an Azure diagnostic setting failed"
 		text = fmt.Sprintf("The Azure Activity log recorded a failed %s on %s by %s.", firstNonEmpty(op, localized), resource, caller)
 	}
-	es := cloudEntities(ev, event.UserName, event.SourceIP)
-	if caller != "" && get(ev, event.UserName) == "" {
+	var es []behave.Entity
+	if caller != "" {
 		es = append(es, behave.Entity{Field: event.UserName, Value: caller})
 	}
-	if ip := firstNonEmpty(get(ev, "callerIpAddress"), get(ev, "httpRequest.clientIpAddress")); ip != "" && get(ev, event.SourceIP) == "" {
+	if ip != "" {
 		es = append(es, behave.Entity{Field: event.SourceIP, Value: ip})
 	}
 	if resource != "" {
@@ -793,6 +798,16 @@ func azureSignal(ev *event.Event) (signal, bool) {
 	}
 	return signal{Key: "azure|" + strings.ToLower(resource), Title: title + " on " + resource, Level: level, Text: text,
 		Tags: tagsCloud, Entities: es}, true
+}
+
+// firstOf returns the first of the named fields that has a value.
+func firstOf(ev *event.Event, names ...string) string {
+	for _, n := range names {
+		if v := get(ev, n); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func cloudEntities(ev *event.Event, names ...string) []behave.Entity {

@@ -374,6 +374,8 @@ func TestClearedAzure(t *testing.T) {
 			"high Azure diagnostic setting deleted on /SUBSCRIPTIONS/0000/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV1/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/TO-SENTINEL"},
 		{"REST shape, Entra ID", `{"time":"2026-03-04T22:00:00Z","operationName":{"value":"microsoft.aadiam/diagnosticSettings/delete","localizedValue":"Delete diagnostic setting"},"status":{"value":"Succeeded"},"caller":"mallory@contoso.example","resourceId":"/providers/microsoft.aadiam/diagnosticSettings/entra-to-sentinel","httpRequest":{"clientIpAddress":"203.0.113.7"}}`,
 			"high Azure diagnostic setting deleted on /providers/microsoft.aadiam/diagnosticSettings/entra-to-sentinel"},
+		{"Log Analytics row", `{"TimeGenerated":"2026-03-04T22:00:00Z","OperationNameValue":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE","ActivityStatusValue":"Success","Caller":"mallory@contoso.example","CallerIpAddress":"203.0.113.7","_ResourceId":"/subscriptions/0000/resourcegroups/rg1/providers/microsoft.keyvault/vaults/kv1"}`,
+			"high Azure diagnostic setting deleted on /subscriptions/0000/resourcegroups/rg1/providers/microsoft.keyvault/vaults/kv1"},
 		{"failed", `{"time":"2026-03-04T22:00:00Z","resourceId":"/x","operationName":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE","resultType":"Failure","caller":"mallory@contoso.example"}`,
 			"medium Attempt to delete an Azure diagnostic setting failed on /x"},
 		{"write is not a delete", `{"time":"2026-03-04T22:00:00Z","resourceId":"/x","operationName":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/WRITE","resultType":"Success"}`, ""},
