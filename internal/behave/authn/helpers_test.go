@@ -74,9 +74,15 @@ func stream(evs ...*event.Event) []rec {
 	return out
 }
 
+// observer is what run needs: a detector or a behave.Set.
+type observer interface {
+	Observe(ev *event.Event, ref string) []behave.Finding
+	Advance(now time.Time) []behave.Finding
+}
+
 // run passes the stream to d and returns every finding, calling Advance
 // after each event as a live pipeline would.
-func run(d behave.Detector, recs []rec) []behave.Finding {
+func run(d observer, recs []rec) []behave.Finding {
 	var out []behave.Finding
 	for _, r := range recs {
 		out = append(out, d.Observe(r.ev, r.ref)...)
