@@ -36,6 +36,7 @@ runs the same rules over log files, and "vigie rules" checks them.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newAlertsCommand(),
-		newHuntCommand(), newRulesCommand(), newVersionCommand())
+		newHuntCommand(), newRulesCommand(), newVersionCommand(),
+		newSimulateCommand())
 	return root
 }
