@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -234,7 +235,7 @@ func (b *builder) shareUse(r rng, t time.Time, s *session) {
 // cloudFiles adds work on documents of the department's SharePoint site.
 func (b *builder) cloudFiles(r rng, t time.Time, s *session) {
 	p := s.p
-	f := spFile{site: p.site, folder: "Shared Documents/" + sharePath(r, p.site), name: documentName(r)}
+	f := spFile{site: p.site, folder: "Shared Documents/" + strings.ReplaceAll(sharePath(r, p.site), `\`, "/"), name: documentName(r)}
 	if i := lastSlash(f.folder); i > 0 {
 		f.folder = f.folder[:i]
 	}
