@@ -437,10 +437,11 @@ func (c *Cleared) Snapshot(w io.Writer) error {
 // Restore implements behave.Detector.
 func (c *Cleared) Restore(r io.Reader) error {
 	var st clearedState
-	if err := json.NewDecoder(r).Decode(&st); err != nil {
+	ok, err := decodeState(r, clearedVersion, &st)
+	if err != nil {
 		return fmt.Errorf("reading cleared state: %w", err)
 	}
-	if st.Version != clearedVersion {
+	if !ok {
 		return nil
 	}
 	c.hosts.Load(st.Hosts)

@@ -370,10 +370,11 @@ func (s *Silence) Snapshot(w io.Writer) error {
 // Restore implements behave.Detector.
 func (s *Silence) Restore(r io.Reader) error {
 	var st silenceState
-	if err := json.NewDecoder(r).Decode(&st); err != nil {
+	ok, err := decodeState(r, silenceVersion, &st)
+	if err != nil {
 		return fmt.Errorf("reading silence state: %w", err)
 	}
-	if st.Version != silenceVersion {
+	if !ok {
 		return nil
 	}
 	s.nextScan = st.NextScan
@@ -531,4 +532,24 @@ func roundGap(d time.Duration) string {
 		return "<1s"
 	}
 	return round(d).String()
+}
+
+// decodeState reads a snapshot into st when its "version" is version. It
+// reports false, and no error, for a snapshot of another version, which
+// is dropped.
+func decodeState(r io.Reader, version int, st any) (bool, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return false, err
+	}
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return false, err
+	}
+	if head.Version != version {
+		return false, nil
+	}
+	return true, json.Unmarshal(data, st)
 }

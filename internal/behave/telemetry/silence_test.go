@@ -225,11 +225,15 @@ func TestSilenceSnapshot(t *testing.T) {
 
 func TestSilenceRestoreOtherVersion(t *testing.T) {
 	d := NewSilence(SilenceConfig{}, behave.Limits{})
-	if err := d.Restore(strings.NewReader(`{"version":99,"streams":[{"k":"x"}]}`)); err != nil {
+	if err := d.Restore(strings.NewReader(`{"version":99,"streams":[{"k":1}]}`)); err != nil {
 		t.Errorf("state of another version: %v, want it dropped", err)
 	}
 	if err := d.Restore(strings.NewReader(`{`)); err == nil {
 		t.Error("truncated state accepted")
+	}
+	c := NewCleared(ClearedConfig{}, behave.Limits{})
+	if err := c.Restore(strings.NewReader(`{"version":99,"hosts":{}}`)); err != nil {
+		t.Errorf("cleared state of another version: %v, want it dropped", err)
 	}
 }
 
