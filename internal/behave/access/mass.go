@@ -60,6 +60,15 @@ func DefaultMassConfig() MassConfig {
 	}
 }
 
+// Validate reports settings that cannot work together, after defaults.
+func (c MassConfig) Validate() error {
+	c = c.withDefaults()
+	if c.WarmUpHours > c.HistoryHours {
+		return fmt.Errorf("mass access: warm_up_hours %d exceeds history_hours %d: the baseline would never warm up", c.WarmUpHours, c.HistoryHours)
+	}
+	return nil
+}
+
 func (c MassConfig) withDefaults() MassConfig {
 	d := DefaultMassConfig()
 	if c.Z <= 0 {

@@ -411,4 +411,10 @@ func TestMassConfigYAML(t *testing.T) {
 	if diff := cmp.Diff(DefaultMassConfig(), (MassConfig{}).withDefaults()); diff != "" {
 		t.Errorf("zero config (-defaults +got):\n%s", diff)
 	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if err := (MassConfig{WarmUpHours: 200}).Validate(); err == nil {
+		t.Error("a warm-up longer than the history accepted")
+	}
 }

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -42,6 +43,16 @@ func DefaultClearedConfig() ClearedConfig {
 		BootWindow:        10 * time.Minute,
 		CloudTrailActions: []string{"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"},
 	}
+}
+
+// Validate reports settings that cannot work, after defaults.
+func (c ClearedConfig) Validate() error {
+	for _, a := range c.withDefaults().CloudTrailActions {
+		if a == "" {
+			return errors.New("cleared: empty name in cloudtrail_actions")
+		}
+	}
+	return nil
 }
 
 func (c ClearedConfig) withDefaults() ClearedConfig {

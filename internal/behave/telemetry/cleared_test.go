@@ -498,4 +498,10 @@ func TestClearedConfigYAML(t *testing.T) {
 	if diff := cmp.Diff(DefaultClearedConfig(), (ClearedConfig{}).withDefaults()); diff != "" {
 		t.Errorf("zero config (-defaults +got):\n%s", diff)
 	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if err := (ClearedConfig{CloudTrailActions: []string{"StopLogging", ""}}).Validate(); err == nil {
+		t.Error("an empty action name accepted")
+	}
 }

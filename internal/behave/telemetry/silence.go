@@ -50,6 +50,18 @@ func DefaultSilenceConfig() SilenceConfig {
 	}
 }
 
+// Validate reports settings that cannot work together, after defaults.
+func (c SilenceConfig) Validate() error {
+	c = c.withDefaults()
+	if c.MinGaps >= 2*gapHistory {
+		return fmt.Errorf("silence: min_gaps %d is more gaps than a stream keeps (%d): no stream would warm up", c.MinGaps, 2*gapHistory)
+	}
+	if c.Forget <= c.Floor {
+		return fmt.Errorf("silence: forget %s is not longer than floor %s: streams would be forgotten before they are silent", c.Forget, c.Floor)
+	}
+	return nil
+}
+
 func (c SilenceConfig) withDefaults() SilenceConfig {
 	d := DefaultSilenceConfig()
 	if c.K <= 0 {

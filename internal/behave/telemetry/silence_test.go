@@ -300,6 +300,15 @@ func TestSilenceConfigYAML(t *testing.T) {
 	if got, def := (SilenceConfig{}).withDefaults(), DefaultSilenceConfig(); got != def {
 		t.Errorf("zero config gives %+v, want the defaults %+v", got, def)
 	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if err := (SilenceConfig{MinGaps: 50_000}).Validate(); err == nil {
+		t.Error("min_gaps beyond the histogram's memory accepted")
+	}
+	if err := (SilenceConfig{Floor: 200 * time.Hour}).Validate(); err == nil {
+		t.Error("a floor longer than forget accepted")
+	}
 }
 
 // TestSilenceOpenSSH runs the silence detector over the times of a real
