@@ -108,7 +108,8 @@ func (c SilenceConfig) withDefaults() SilenceConfig {
 // stops along with every other source is seen only when Advance is called
 // with a later time. Silence does not implement behave.Flusher: the end of
 // a hunt's input is not a silence of its sources. Events older than a
-// stream's last event count for nothing.
+// stream's last event count for nothing. A stream costs about half a
+// kilobyte, most of it its histogram.
 type Silence struct {
 	cfg     SilenceConfig
 	lim     behave.Limits
@@ -170,7 +171,7 @@ func (s *Silence) Observe(ev *event.Event, ref string) []behave.Finding {
 	if ev.Kind != event.KindEvent || ev.Time.IsZero() {
 		return nil
 	}
-	srcKey, hostKey := s.keys.of(ev, !s.cfg.SourcesOnly)
+	srcKey, hostStreamKey := s.keys.of(ev, !s.cfg.SourcesOnly)
 	var resumed []resumption
 	if srcKey != "" {
 		st := s.streams.Get(srcKey, ev.Time, func() *stream { return &stream{Source: ev.Source} })
@@ -178,8 +179,8 @@ func (s *Silence) Observe(ev *event.Event, ref string) []behave.Finding {
 			resumed = append(resumed, r)
 		}
 	}
-	if hostKey != "" {
-		st := s.streams.Get(hostKey, ev.Time, func() *stream {
+	if hostStreamKey != "" {
+		st := s.streams.Get(hostStreamKey, ev.Time, func() *stream {
 			return &stream{Host: s.keys.host, Dataset: s.keys.dataset}
 		})
 		if r, ok := s.observe(st, ev.Time, ref); ok {
