@@ -3,7 +3,6 @@ package entra
 import (
 	"bytes"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/vigie-sec/vigie/internal/decode"
@@ -27,27 +26,10 @@ var _ decode.Decoder = Decoder{}
 
 // Decode implements decode.Decoder.
 func (d Decoder) Decode(r io.Reader, sink decode.Sink) error {
-	var rd recordDecoder
-	return newStream(r, d.MaxRecord, sink, rd.decode).run()
-}
-
-// recordDecoder decodes the records of one stream.
-type recordDecoder struct {
-	flattener jsonl.Flattener
-	// fields is the field count of the previous event, to give the next
-	// one its fields in one allocation: without it, the ECS fields added
-	// after flattening cost a second (BenchmarkDecode).
-	fields int
-}
-
-func (d *recordDecoder) decode(rec []byte, e *event.Event) error {
-	if cap(e.Fields)-len(e.Fields) < d.fields {
-		e.Fields = slices.Grow(e.Fields, d.fields)
-	}
-	n := len(e.Fields)
-	err := decodeRecord(&d.flattener, rec, e)
-	d.fields = len(e.Fields) - n + 8
-	return err
+	var f jsonl.Flattener
+	return newStream(r, d.MaxRecord, sink, func(rec []byte, e *event.Event) error {
+		return decodeRecord(&f, rec, e)
+	}).run()
 }
 
 // diagnosticCategories are the categories of Entra ID's diagnostic

@@ -34,9 +34,10 @@ func (e *FormatError) Error() string {
 // stream frames the records of one input: arrays of records, wrapper
 // objects holding them in an array member, and records one per line. It
 // is the framing scanner of package cloudtrail with Microsoft's wrappers
-// (a Graph page's "value", an Event Hub message's "records"); see
-// cloudtrail's documentation for why it is not json.Decoder. It is used by
-// one Decode call only.
+// (a Graph page's "value", an Event Hub message's "records"), copied into
+// package m365 too: the three should move to one package once cloudtrail's
+// owner agrees. See cloudtrail's documentation for why it is not
+// json.Decoder. It is used by one Decode call only.
 type stream struct {
 	br     *bufio.Reader
 	off    int64 // offset of the next byte br returns
