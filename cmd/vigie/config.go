@@ -41,25 +41,38 @@ type serveConfig struct {
 		MaxBytes size     `yaml:"max_bytes"`
 		Every    duration `yaml:"every"`
 	} `yaml:"retention"`
-	Detection struct {
-		// Rules are Sigma rule files and folders, run on every stored
-		// event; none means no live detection.
-		Rules []string `yaml:"rules"`
-		// Logsources is a YAML file of log source mappings added to the
-		// defaults.
-		Logsources string `yaml:"logsources"`
-		// Placeholders are the values of expand placeholders (%name%).
-		Placeholders map[string][]string `yaml:"placeholders"`
-		// ReloadEvery is how often the rule files are checked for
-		// changes; default 10s.
-		ReloadEvery duration `yaml:"reload_every"`
-		// Lateness is how late an event may arrive and still count in
-		// correlations; default 1m.
-		Lateness duration `yaml:"lateness"`
-		// MaxGroups bounds the groups each correlation rule keeps;
-		// default 100,000.
-		MaxGroups int `yaml:"max_groups"`
-	} `yaml:"detection"`
+	Detection detectionConfig `yaml:"detection"`
+}
+
+// detectionConfig is the "detection" section: Sigma rules and behaviour
+// detectors, for serve and hunt.
+type detectionConfig struct {
+	// Rules are Sigma rule files and folders, run on every stored
+	// event; none means no live detection.
+	Rules []string `yaml:"rules"`
+	// Logsources is a YAML file of log source mappings added to the
+	// defaults.
+	Logsources string `yaml:"logsources"`
+	// Placeholders are the values of expand placeholders (%name%).
+	Placeholders map[string][]string `yaml:"placeholders"`
+	// ReloadEvery is how often the rule files are checked for
+	// changes; default 10s.
+	ReloadEvery duration `yaml:"reload_every"`
+	// Lateness is how late an event may arrive and still count in
+	// correlations; default 1m.
+	Lateness duration `yaml:"lateness"`
+	// MaxGroups bounds the groups each correlation rule keeps;
+	// default 100,000.
+	MaxGroups int `yaml:"max_groups"`
+	// Detectors are the behaviour detectors to run: names, or "all".
+	Detectors []string `yaml:"detectors"`
+	// GeoIP is a MaxMind or DB-IP .mmdb city database, for the detectors
+	// that locate logins (travel, newplace).
+	GeoIP string `yaml:"geoip"`
+	// GeoIPASN is an optional ASN database, for logins from new networks.
+	GeoIPASN string `yaml:"geoip_asn"`
+	// Behaviour holds each detector's parameters, defaults filled in.
+	Behaviour behaviourConfig `yaml:"behaviour"`
 }
 
 // maxConfigSize bounds a config file, as every YAML input is bounded.
@@ -71,6 +84,7 @@ var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 // names the file and line.
 func loadConfig(path string) (*serveConfig, error) {
 	var cfg serveConfig
+	cfg.Detection.Behaviour = defaultBehaviourConfig()
 	if path == "" {
 		return &cfg, nil
 	}

@@ -332,3 +332,75 @@ level: medium
 	}
 	s.stop(t)
 }
+
+// TestHuntDetectors runs behaviour detectors offline: on OpenSSH_2k the
+// brute-force detector names the ground truth's top source, in the JSON
+// shape of a Sigma detection with kind behaviour.
+func TestHuntDetectors(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := runCLI(t, ctx, "hunt", "--no-progress", "--json", "--detectors", "bruteforce,spray", shareddata.Path(t, "linux/OpenSSH_2k.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]bool{}
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var j struct {
+			Kind, Detector, Title, Level string
+			SourceIP                     any            `json:"source.ip"`
+			Why                          map[string]any `json:"why"`
+			Evidence                     []string       `json:"evidence"`
+		}
+		if err := dec.Decode(&j); err != nil {
+			t.Fatal(err)
+		}
+		if j.Kind != "behaviour" || j.Title == "" || j.Why["text"] == nil || len(j.Evidence) == 0 {
+			t.Errorf("behaviour line lacks kind, title, why or evidence: %+v", j)
+		}
+		if ip, ok := j.SourceIP.(string); ok && j.Detector == "bruteforce" {
+			sources[ip] = true
+		}
+	}
+	for _, ip := range []string{"183.62.140.253", "187.141.143.180", "103.99.0.122"} {
+		if !sources[ip] {
+			t.Errorf("no brute-force finding from %s (found %v)", ip, sources)
+		}
+	}
+	if _, err := runCLI(t, ctx, "hunt", "--detectors", "travel", "testdata/sample/auth.log"); err == nil || !strings.Contains(err.Error(), "GeoIP") {
+		t.Errorf("travel without a GeoIP database: %v, want an error saying so", err)
+	}
+	if _, err := runCLI(t, ctx, "hunt", "--detectors", "telepathy", "testdata/sample/auth.log"); err == nil || !strings.Contains(err.Error(), "bruteforce") {
+		t.Errorf("unknown detector: %v, want an error listing the detectors", err)
+	}
+}
+
+// TestServeBehaviour runs the detectors live: the sample's brute force
+// becomes a behaviour alert listed by vigie alerts.
+func TestServeBehaviour(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, "--detectors", "all")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := runCLI(t, ctx, "ingest", "--server", s.url, "--token", s.token, "testdata/sample/auth.log"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, err := runCLI(t, ctx, "alerts", "--server", s.url, "--token", s.token, "--json", "rule.ruleset:behave")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out, `"rule_id":"vigie.behave.bruteforce"`) && strings.Contains(out, "203.0.113.45") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no brute-force behaviour alert for 203.0.113.45:\n%s\n%s", out, s.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "without a GeoIP database: not travel, newplace") {
+		t.Errorf("serve did not say which detectors need a GeoIP database:\n%s", s.stderr.String())
+	}
+}

@@ -33,8 +33,16 @@ func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger) (
 	}
 	d.rules = rs
 	d.fingerprint, _ = d.fingerprintRules()
+	behaviour, note, err := newBehaviour(&cfg.Detection)
+	if err != nil {
+		return nil, err
+	}
+	if behaviour != nil {
+		log.Info("behaviour detection", "detectors", note)
+	}
 	d.live, err = detect.NewLive(rs, detect.LiveConfig{
 		Store:     st,
+		Behaviour: behaviour,
 		StatePath: filepath.Join(cfg.Data, "detection.state"),
 		IdleAfter: cmp.Or(time.Duration(cfg.Detection.Lateness), time.Minute),
 		Logger:    log,
@@ -56,6 +64,9 @@ func (d *liveDetection) load() (*detect.RuleSet, error) {
 			return nil, err
 		}
 		c.Sources = m
+	}
+	if len(dc.Rules) == 0 {
+		return detect.Compile(c, nil), nil
 	}
 	rs, err := detect.Load(c, dc.Rules...)
 	if err != nil {

@@ -44,14 +44,19 @@ type huntOptions struct {
 	progress   bool
 	// maxCorrelated bounds the matches kept for correlation.
 	maxCorrelated int
+	// detection holds the behaviour detectors' settings (--config,
+	// --detectors, --geoip).
+	detection detectionConfig
 }
 
 func newHuntCommand() *cobra.Command {
 	var (
-		o             huntOptions
-		asJSON, asCSV bool
-		from, to      string
-		noBar         bool
+		o                 huntOptions
+		asJSON, asCSV     bool
+		from, to          string
+		noBar             bool
+		configPath, geoDB string
+		detectors         []string
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt --rules DIR [flags] PATH...",
@@ -76,8 +81,20 @@ Output: one line per detection (text), one JSON object per line (--json):
   vigie hunt --rules sigma/rules --json --from 2026-03-01 logs/ | jq .rule_title`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(o.rules) == 0 {
-				return errors.New("no rules: pass --rules DIR (a folder of Sigma rules, such as SigmaHQ's rules/)")
+			cfg, err := loadConfig(configPath)
+			if err != nil {
+				return err
+			}
+			o.detection = cfg.Detection
+			o.rules = append(o.rules, cfg.Detection.Rules...)
+			if len(detectors) > 0 {
+				o.detection.Detectors = detectors
+			}
+			if geoDB != "" {
+				o.detection.GeoIP = geoDB
+			}
+			if len(o.rules) == 0 && len(o.detection.Detectors) == 0 {
+				return errors.New("nothing to hunt with: pass --rules DIR (a folder of Sigma rules, such as SigmaHQ's rules/) or --detectors all")
 			}
 			if asJSON && asCSV {
 				return errors.New("--json and --csv exclude each other")
@@ -92,7 +109,6 @@ Output: one line per detection (text), one JSON object per line (--json):
 				return fmt.Errorf("--level %q: use informational, low, medium, high or critical", o.level)
 			}
 			now := time.Now()
-			var err error
 			if o.from, err = api.ParseTime(from, now); err != nil {
 				return fmt.Errorf("--from: %w", err)
 			}
@@ -116,6 +132,9 @@ Output: one line per detection (text), one JSON object per line (--json):
 	fl.StringVar(&o.format, "format", "", "force the input format instead of detecting it per file")
 	fl.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files read in parallel")
 	fl.BoolVar(&noBar, "no-progress", false, "do not draw a progress bar")
+	fl.StringSliceVar(&detectors, "detectors", nil, "behaviour detectors to run besides the rules: all, or some of "+strings.Join(detectorNames(), ","))
+	fl.StringVar(&geoDB, "geoip", "", "GeoIP .mmdb city database for the travel and newplace detectors")
+	fl.StringVar(&configPath, "config", "", "serve's YAML configuration: its detection section (rules, detectors and their parameters) applies")
 	fl.IntVar(&o.maxCorrelated, "max-correlated", 2_000_000, "most matches kept for correlation rules; beyond it correlations are incomplete and the summary says so")
 	return cmd
 }
@@ -126,13 +145,17 @@ type huntSummary struct {
 	Records, Malformed, Rejects int64
 	Detections                  int
 	ByLevel                     map[string]int
-	ByRule                      map[*sigma.Rule]int
+	ByRule                      map[ruleKey]int
 	Rules                       map[detect.Status]int
 	CorrelationDropped          int
 	// Load is the time spent loading and compiling the rules, Elapsed
 	// the whole run.
 	Load, Elapsed time.Duration
 }
+
+// ruleKey names a rule (or a behaviour detector) at one level in the
+// summary.
+type ruleKey struct{ Title, Level string }
 
 // huntFile is the per-file result of a worker.
 type huntFile struct {
@@ -156,14 +179,24 @@ func hunt(ctx context.Context, o huntOptions, paths []string, stdout, stderr io.
 		return nil, err
 	}
 	cfg.Correlation.Lateness = 0 // hunt sorts matches by time before correlating
-	rs, err := detect.Load(cfg, o.rules...)
+	cfg.Placeholders = o.detection.Placeholders
+	rs := detect.Compile(cfg, nil)
+	if len(o.rules) > 0 {
+		if rs, err = detect.Load(cfg, o.rules...); err != nil {
+			return nil, err
+		}
+		if len(rs.Reports) == 0 {
+			return nil, fmt.Errorf("no Sigma rules (*.yml) found in %s", strings.Join(o.rules, ", "))
+		}
+		fmt.Fprintln(stderr, "vigie hunt:", rs.Summary())
+	}
+	behaviour, note, err := newBehaviour(&o.detection)
 	if err != nil {
 		return nil, err
 	}
-	if len(rs.Reports) == 0 {
-		return nil, fmt.Errorf("no Sigma rules (*.yml) found in %s", strings.Join(o.rules, ", "))
+	if behaviour != nil {
+		fmt.Fprintln(stderr, "vigie hunt:", note)
 	}
-	fmt.Fprintln(stderr, "vigie hunt:", rs.Summary())
 	load := time.Since(start)
 	files, total, err := listFiles(paths)
 	if err != nil {
@@ -176,7 +209,7 @@ func hunt(ctx context.Context, o huntOptions, paths []string, stdout, stderr io.
 			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 	}
 
-	sum := &huntSummary{Files: len(files), ByLevel: map[string]int{}, ByRule: map[*sigma.Rule]int{}, Rules: rs.Counts(), Load: load}
+	sum := &huntSummary{Files: len(files), ByLevel: map[string]int{}, ByRule: map[ruleKey]int{}, Rules: rs.Counts(), Load: load}
 	out := newHuntWriter(o.output, stdout)
 	var outMu sync.Mutex
 	emit := func(a detect.Alert) {
@@ -191,7 +224,11 @@ func hunt(ctx context.Context, o huntOptions, paths []string, stdout, stderr io.
 		out.write(&a)
 		sum.Detections++
 		sum.ByLevel[a.Level()]++
-		sum.ByRule[a.Rule]++
+		title := a.Rule.Title
+		if a.Finding != nil {
+			title = "behaviour: " + a.Finding.Detector
+		}
+		sum.ByRule[ruleKey{title, a.Level()}]++
 	}
 
 	keepFields := rs.CorrelationFields()
@@ -272,6 +309,14 @@ func hunt(ctx context.Context, o huntOptions, paths []string, stdout, stderr io.
 	for _, k := range keep {
 		for _, a := range eng.Correlate(k.rule, k.ev, k.ref) {
 			emit(a)
+		}
+	}
+	if behaviour != nil {
+		// The detectors need the events of all files in time order: a
+		// second, merged pass reads the files again for them.
+		eng.SetBehaviour(behaviour)
+		if err := behaveInTimeOrder(ctx, files, reg, o.format, o.from, o.to, eng, emit); err != nil {
+			return sum, err
 		}
 	}
 	for _, a := range eng.Flush() {
@@ -386,9 +431,12 @@ func newHuntWriter(format string, w io.Writer) *huntWriter {
 
 func (h *huntWriter) write(a *detect.Alert) {
 	j := a.JSON("")
+	if a.Finding != nil {
+		j.RuleTitle, j.Level, j.Timestamp = a.Title(), a.Level(), a.Time.UTC()
+	}
 	switch h.format {
 	case "json":
-		h.json.Encode(j)
+		h.json.Encode(a.Record(""))
 	case "csv":
 		host, user, src, details := alertContext(a)
 		h.csv.Write([]string{j.Timestamp.Format(time.RFC3339Nano), j.Level, j.Kind, j.RuleID, j.RuleTitle,
@@ -396,8 +444,8 @@ func (h *huntWriter) write(a *detect.Alert) {
 	default:
 		host, user, src, details := alertContext(a)
 		where := j.File + "#" + j.RecordID
-		if a.Kind == detect.KindCorrelation {
-			where = fmt.Sprintf("%d events", len(j.Events)+j.Truncated)
+		if a.Kind != detect.KindMatch {
+			where = fmt.Sprintf("%d events", len(a.Refs)+a.Truncated)
 		}
 		line := fmt.Sprintf("%s  %-13s %s  [%s]", j.Timestamp.Format(time.RFC3339), j.Level, j.RuleTitle, where)
 		for _, kv := range [][2]string{{"host", host}, {"user", user}, {"src", src}} {
@@ -423,6 +471,19 @@ func (h *huntWriter) flush() error {
 // alertContext returns the entities of a detection and a short detail:
 // the command line, the message or the correlation group.
 func alertContext(a *detect.Alert) (host, user, src, details string) {
+	if f := a.Finding; f != nil {
+		for _, en := range f.Entities {
+			switch en.Field {
+			case event.HostName:
+				host = cmp.Or(host, en.Value)
+			case event.UserName:
+				user = cmp.Or(user, en.Value)
+			case event.SourceIP:
+				src = cmp.Or(src, en.Value)
+			}
+		}
+		return host, user, src, f.Why.Text
+	}
 	if a.Kind == detect.KindCorrelation {
 		var parts []string
 		for _, kv := range a.Group {
@@ -479,8 +540,8 @@ func (s *huntSummary) print(w io.Writer) {
 	if len(s.ByRule) == 0 {
 		return
 	}
-	rules := slices.SortedFunc(maps.Keys(s.ByRule), func(a, b *sigma.Rule) int {
-		return cmp.Or(cmp.Compare(s.ByRule[b], s.ByRule[a]), cmp.Compare(a.Title, b.Title))
+	rules := slices.SortedFunc(maps.Keys(s.ByRule), func(a, b ruleKey) int {
+		return cmp.Or(cmp.Compare(s.ByRule[b], s.ByRule[a]), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Level, b.Level))
 	})
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nCOUNT\tLEVEL\tRULE")
@@ -489,7 +550,7 @@ func (s *huntSummary) print(w io.Writer) {
 			fmt.Fprintf(tw, "…\t\t%d more rules\n", len(rules)-40)
 			break
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", s.ByRule[r], cmp.Or(r.Level, "medium"), r.Title)
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", s.ByRule[r], r.Level, r.Title)
 	}
 	tw.Flush()
 }

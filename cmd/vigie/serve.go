@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +74,10 @@ are rejected with the file and line. Flags override the file.`,
 			cfg.Syslog.UDP = cmp.Or(flags.Syslog.UDP, cfg.Syslog.UDP)
 			cfg.Syslog.TCP = cmp.Or(flags.Syslog.TCP, cfg.Syslog.TCP)
 			cfg.Detection.Rules = append(cfg.Detection.Rules, flags.Detection.Rules...)
+			if len(flags.Detection.Detectors) > 0 {
+				cfg.Detection.Detectors = flags.Detection.Detectors
+			}
+			cfg.Detection.GeoIP = cmp.Or(flags.Detection.GeoIP, cfg.Detection.GeoIP)
 			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -83,6 +88,8 @@ are rejected with the file and line. Flags override the file.`,
 	f.StringVar(&flags.Syslog.UDP, "syslog-udp", "", "syslog UDP address, e.g. :514 (default off)")
 	f.StringVar(&flags.Syslog.TCP, "syslog-tcp", "", "syslog TCP address, e.g. :601 (default off)")
 	f.StringArrayVar(&flags.Detection.Rules, "rules", nil, "Sigma rule file or folder to run on every stored event (repeatable; added to the config's)")
+	f.StringSliceVar(&flags.Detection.Detectors, "detectors", nil, "behaviour detectors to run on every stored event: all, or some of "+strings.Join(detectorNames(), ","))
+	f.StringVar(&flags.Detection.GeoIP, "geoip", "", "GeoIP .mmdb city database for the travel and newplace detectors")
 	return cmd
 }
 
@@ -107,11 +114,13 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	defer st.Close()
 
 	var live *liveDetection
-	if len(cfg.Detection.Rules) > 0 {
+	if len(cfg.Detection.Rules) > 0 || len(cfg.Detection.Detectors) > 0 {
 		if live, err = newLiveDetection(cfg, st, log); err != nil {
 			return err
 		}
-		fmt.Fprintln(stderr, "vigie serve: detection:", live.rules.Summary())
+		if len(cfg.Detection.Rules) > 0 {
+			fmt.Fprintln(stderr, "vigie serve: detection:", live.rules.Summary())
+		}
 	}
 	pipe := ingest.New(st, ingest.Config{
 		QueueEvents: cfg.Ingest.QueueEvents,
