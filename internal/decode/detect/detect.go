@@ -13,8 +13,10 @@ import (
 	"github.com/vigie-sec/vigie/internal/decode"
 	"github.com/vigie-sec/vigie/internal/decode/auditd"
 	"github.com/vigie-sec/vigie/internal/decode/cloudtrail"
+	"github.com/vigie-sec/vigie/internal/decode/entra"
 	"github.com/vigie-sec/vigie/internal/decode/evtx"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
+	"github.com/vigie-sec/vigie/internal/decode/m365"
 	"github.com/vigie-sec/vigie/internal/decode/syslog"
 	"github.com/vigie-sec/vigie/internal/decode/weblog"
 	"github.com/vigie-sec/vigie/internal/decode/winjson"
@@ -30,6 +32,8 @@ const (
 	EVTX       = "evtx"
 	Zeek       = "zeek"
 	CloudTrail = "cloudtrail"
+	Entra      = "entra"
+	M365       = "m365"
 	Weblog     = "weblog"
 	Auditd     = "auditd"
 	Text       = "text"
@@ -56,6 +60,8 @@ func New(cfg Config) *Registry {
 		EVTX:       evtx.Decoder{},
 		Zeek:       zeek.Decoder{MaxRecord: max},
 		CloudTrail: cloudtrail.Decoder{MaxRecord: max},
+		Entra:      entra.Decoder{MaxRecord: max},
+		M365:       m365.Decoder{MaxRecord: max},
 		Weblog:     weblog.Decoder{MaxRecord: max},
 		Auditd:     auditd.Decoder{MaxRecord: max},
 		Text: decode.Func(func(rd io.Reader, s decode.Sink) error {
@@ -146,6 +152,14 @@ func sniff(head []byte) string {
 	// Before syslog: audit records forwarded through syslog have its header.
 	if auditd.Looks(head) {
 		return Auditd
+	}
+	// Before the other JSON shapes, which would take these as plain JSON;
+	// m365 also recognises its CSV export by the header.
+	if entra.Looks(head) {
+		return Entra
+	}
+	if m365.Looks(head) {
+		return M365
 	}
 	switch head[0] {
 	case '[':

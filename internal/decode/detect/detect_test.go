@@ -3,8 +3,10 @@ package detect
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +44,25 @@ func TestSniff(t *testing.T) {
 	// A syslog file with an audit record among other messages stays syslog.
 	f("May 17 13:23:37 web01 audispd: type=SYSCALL msg=audit(1.000:1): pid=1\nMay 17 13:23:38 web01 sshd[1]: Accepted password for a\n", "", Syslog)
 	f("Mar  4 10:15:30 build-07 sysmon: <Event><System><Provider Name=\"Linux-Sysmon\"/></System></Event>\n", "", Syslog)
+	// Entra ID: a Graph page (context first), Graph records without the
+	// page, the diagnostic export (Event Hub message, storage lines); not a
+	// Log Analytics export or the subscription activity log.
+	f(`{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","@odata.nextLink":"x","value":[{"id":"1"`, "", Entra)
+	f(`{"@odata.context":"https://graph.microsoft.com/beta/$metadata#auditLogs/directoryAudits","value":[`, "", Entra)
+	f(`[{"id":"1","createdDateTime":"2024-05-06T08:17:02Z","userPrincipalName":"a@b","conditionalAccessStatus":"success"}]`, "signins.json", Entra)
+	f(`{"id":"1","category":"UserManagement","result":"success","activityDisplayName":"Update user","activityDateTime":"2024-05-06T08:17:02Z"}`+"\n", "", Entra)
+	f(`{"records":[{"time":"2024-05-06T10:02:15Z","resourceId":"/tenants/1/providers/Microsoft.aadiam","operationName":"Sign-in activity","category":"SignInLogs"`, "", Entra)
+	f(`{"time":"2024-05-06T10:02:15Z","operationName":"Update user","category":"AuditLogs","properties":{}}`+"\n", "PT1H.json", Entra)
+	f(`{"TimeGenerated":"2024-05-06T10:02:15Z","Type":"SigninLogs","OperationName":"Sign-in activity","Category":"SignInLogs"}`, "", JSON)
+	f(`{"records":[{"time":"x","resourceId":"/SUBSCRIPTIONS/1/RESOURCEGROUPS/RG","operationName":"MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE","category":"Administrative"}]}`, "", JSON)
+	// Microsoft 365: API records (array or lines), Search-UnifiedAuditLog
+	// objects as JSON, the Purview and PowerShell CSV exports.
+	f(`[{"CreationTime":"2024-05-06T08:20:41","Id":"1","Operation":"FileDownloaded","RecordType":6,"Workload":"SharePoint"}]`, "", M365)
+	f(`{"CreationTime":"2024-05-06T08:20:41","Id":"1","Operation":"UserLoggedIn","OrganizationId":"o","RecordType":15}`+"\n", "", M365)
+	f(`[{"RecordType":"ExchangeItem","CreationDate":"2024-05-06T08:20:41","UserIds":"a@b","Operations":"Send","AuditData":"{}"}]`, "", M365)
+	f("\ufeffRecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\n1,", "AuditLog.csv", M365)
+	f("#TYPE System.Management.Automation.PSCustomObject\r\n\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\"\r\n", "", M365)
+	f("time,user,action\n1,2,3\n", "x.csv", Text)
 	f("just some words\n", "notes.txt", Text)
 	f("", "Security.evtx", EVTX)
 	f("\xff\xfe binary", "x", Text)
@@ -122,4 +143,55 @@ func TestOTRF(t *testing.T) {
 		return
 	}
 	t.Fatal("no .json file in the archive")
+}
+
+// TestMicrosoftFormats detects and decodes small Entra ID and Microsoft
+// 365 inputs through the registry, gzip-compressed too. (The decoders'
+// own tests use fuller fixtures; no real logs of these formats are in the
+// shared data.)
+func TestMicrosoftFormats(t *testing.T) {
+	r := New(Config{})
+	for _, tc := range []struct {
+		name, in, format string
+		events           int
+	}{
+		{"graph page", `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","value":[` +
+			`{"id":"1","createdDateTime":"2024-05-06T08:17:02Z","userPrincipalName":"a@contoso.example","ipAddress":"203.0.113.7","conditionalAccessStatus":"success","status":{"errorCode":50126}},` +
+			`{"id":"2","createdDateTime":"2024-05-06T08:18:02Z","userPrincipalName":"a@contoso.example","ipAddress":"203.0.113.7","conditionalAccessStatus":"success","status":{"errorCode":0}}]}`, Entra, 2},
+		{"m365 csv", "CreationDate,UserIds,Operations,AuditData\r\n" +
+			`2024-05-06T08:17:02,a@contoso.example,UserLoginFailed,"{""CreationTime"":""2024-05-06T08:17:02"",""Operation"":""UserLoginFailed"",""RecordType"":15,""UserId"":""a@contoso.example"",""ClientIP"":""203.0.113.7""}"` + "\r\n", M365, 1},
+	} {
+		for _, compressed := range []bool{false, true} {
+			in := []byte(tc.in)
+			if compressed {
+				var b bytes.Buffer
+				zw := gzip.NewWriter(&b)
+				zw.Write(in)
+				zw.Close()
+				in = b.Bytes()
+			}
+			if got := r.Detect(in, "export"); got != tc.format {
+				t.Fatalf("%s (gzip %v): Detect = %q, want %q", tc.name, compressed, got, tc.format)
+			}
+			dec, _ := r.ByName(tc.format)
+			var c decode.Collect
+			if err := dec.Decode(bytes.NewReader(in), &c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Events) != tc.events {
+				t.Fatalf("%s: %d events, want %d", tc.name, len(c.Events), tc.events)
+			}
+			for _, e := range c.Events {
+				if e.Kind != event.KindEvent || e.Format != tc.format {
+					t.Fatalf("%s: event %v (%s)", tc.name, e, e.ParseError)
+				}
+				if v, _ := e.Get(event.EventCategory); v != "authentication" {
+					t.Errorf("%s: event.category %q", tc.name, v)
+				}
+			}
+		}
+	}
+	if !slices.Contains(r.Names(), Entra) || !slices.Contains(r.Names(), M365) {
+		t.Errorf("Names() = %v, want entra and m365 among them", r.Names())
+	}
 }
