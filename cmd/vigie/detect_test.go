@@ -404,3 +404,34 @@ func TestServeBehaviour(t *testing.T) {
 		t.Errorf("serve did not say which detectors need a GeoIP database:\n%s", s.stderr.String())
 	}
 }
+
+func TestBehaviourConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("detection:\n  detectors: [bruteforce]\n  behaviour:\n    bruteforce: {failures: 20, window: 5m}\n"), 0o600)
+	cfg, err := loadConfig(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Detection.Behaviour
+	if b.BruteForce.Failures != 20 || b.BruteForce.Window != 5*time.Minute {
+		t.Errorf("bruteforce config = %+v, want failures 20 in 5m", b.BruteForce)
+	}
+	if def := defaultBehaviourConfig(); b.Spray != def.Spray || b.BruteForce.SlowFailures != def.BruteForce.SlowFailures {
+		t.Errorf("keys left out lost their defaults: spray %+v, slow failures %d", b.Spray, b.BruteForce.SlowFailures)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("detection:\n  behaviour:\n    bruteforce:\n      failurez: 20\n"), 0o600)
+	if _, err := loadConfig(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml:4") {
+		t.Errorf("unknown detector key: %v, want an error at bad.yaml:4", err)
+	}
+	invalid := filepath.Join(dir, "invalid.yaml")
+	os.WriteFile(invalid, []byte("detection:\n  detectors: [bruteforce]\n  behaviour:\n    bruteforce: {failures: -3}\n"), 0o600)
+	cfg, err = loadConfig(invalid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := newBehaviour(&cfg.Detection); err == nil || !strings.Contains(err.Error(), "detection.behaviour.bruteforce") {
+		t.Errorf("negative failures: %v, want an error naming detection.behaviour.bruteforce", err)
+	}
+}
