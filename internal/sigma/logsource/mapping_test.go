@@ -9,7 +9,9 @@ import (
 
 	"github.com/vigie-sec/vigie/internal/decode/auditd"
 	"github.com/vigie-sec/vigie/internal/decode/cloudtrail"
+	"github.com/vigie-sec/vigie/internal/decode/entra"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
+	"github.com/vigie-sec/vigie/internal/decode/m365"
 	"github.com/vigie-sec/vigie/internal/decode/syslog"
 	"github.com/vigie-sec/vigie/internal/decode/weblog"
 	"github.com/vigie-sec/vigie/internal/decode/winjson"
@@ -289,12 +291,93 @@ func TestResolveWebserver(t *testing.T) {
 	f("dns", "answer", "answers", "zeek")
 }
 
+// TestMicrosoftEntries decodes Entra ID and Microsoft 365 records in each
+// shape their decoders read (and, for the diagnostic export and M365
+// records, as plain JSON lines too) and checks which alternative of each
+// Azure and M365 log source holds for them, and that every field the
+// holding alternative renames a rule's field to is in the event.
+func TestMicrosoftEntries(t *testing.T) {
+	const (
+		graphSignIn = `{"id":"1","createdDateTime":"2024-05-06T08:17:02Z","userPrincipalName":"a@contoso.example","ipAddress":"203.0.113.7",` +
+			`"clientAppUsed":"IMAP4","conditionalAccessStatus":"notApplied","authenticationRequirement":"singleFactorAuthentication","riskState":"none",` +
+			`"resourceDisplayName":"Office 365 Exchange Online","status":{"errorCode":50126,"failureReason":"Invalid username or password."},` +
+			`"deviceDetail":{"deviceId":"","isCompliant":false,"trustType":null}}`
+		diagSignIn = `{"time":"2024-05-06T08:17:02Z","resourceId":"/tenants/t/providers/Microsoft.aadiam","operationName":"Sign-in activity",` +
+			`"category":"NonInteractiveUserSignInLogs","resultType":"50126","resultDescription":"Invalid username or password.","callerIpAddress":"203.0.113.7",` +
+			`"properties":{"createdDateTime":"2024-05-06T08:17:02Z","userPrincipalName":"a@contoso.example","ipAddress":"203.0.113.7","clientAppUsed":"IMAP4",` +
+			`"conditionalAccessStatus":"notApplied","authenticationRequirement":"singleFactorAuthentication","riskState":"none","userAgent":"BAV2ROPC",` +
+			`"resourceDisplayName":"Office 365 Exchange Online","status":{"errorCode":50126},"deviceDetail":{"deviceId":"","isCompliant":false,"trustType":""}}}`
+		graphAudit = `{"id":"1","category":"UserManagement","result":"success","activityDisplayName":"Update user","activityDateTime":"2024-05-06T08:17:02Z",` +
+			`"loggedByService":"Core Directory","initiatedBy":{"user":{"userPrincipalName":"admin@contoso.example"}},"targetResources":[]}`
+		diagAudit = `{"time":"2024-05-06T08:17:02Z","operationName":"Update user","category":"AuditLogs","properties":{"activityDisplayName":"Update user",` +
+			`"category":"UserManagement","result":"success","loggedByService":"Core Directory","activityDateTime":"2024-05-06T08:17:02Z"}}`
+		diagRisk = `{"time":"2024-05-06T08:17:02Z","operationName":"User Risk Detection","category":"UserRiskEvents","properties":{"riskEventType":"unfamiliarFeatures"}}`
+		m365Rec  = `{"CreationTime":"2024-05-06T08:17:02","Id":"1","Operation":"New-InboxRule","RecordType":1,"ResultStatus":"True","Workload":"Exchange","UserId":"a@contoso.example"}`
+		sccAlert = `{"CreationTime":"2024-05-06T08:17:02","Id":"2","Operation":"AlertTriggered","RecordType":40,"Workload":"SecurityComplianceCenter","Name":"Impossible travel activity","Status":"Active"}`
+	)
+	decodeWith := func(format string, fn func([]byte, *event.Event) error, rec string) *event.Event {
+		t.Helper()
+		e := &event.Event{Format: format}
+		if err := fn([]byte(rec), e); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		return e
+	}
+	tests := []struct {
+		name             string
+		e                *event.Event
+		product, service string
+		want             string // the alternative that holds; "" none
+	}{
+		{"graph sign-in", decodeWith(entra.Format, entra.DecodeRecord, graphSignIn), "azure", "signinlogs", "azure_signinlogs_graph"},
+		{"diagnostic sign-in", decodeWith(entra.Format, entra.DecodeRecord, diagSignIn), "azure", "signinlogs", "azure_signinlogs"},
+		{"diagnostic sign-in as JSON lines", decodeWith(jsonl.Format, jsonl.DecodeObject, diagSignIn), "azure", "signinlogs", "azure_signinlogs"},
+		{"graph audit is no sign-in", decodeWith(entra.Format, entra.DecodeRecord, graphAudit), "azure", "signinlogs", ""},
+		{"graph audit", decodeWith(entra.Format, entra.DecodeRecord, graphAudit), "azure", "auditlogs", "azure_auditlogs_graph"},
+		{"diagnostic audit", decodeWith(entra.Format, entra.DecodeRecord, diagAudit), "azure", "auditlogs", "azure_auditlogs"},
+		{"graph sign-in is no audit", decodeWith(entra.Format, entra.DecodeRecord, graphSignIn), "azure", "auditlogs", ""},
+		{"diagnostic risk event", decodeWith(entra.Format, entra.DecodeRecord, diagRisk), "azure", "riskdetection", "azure_riskdetection"},
+		{"m365 record", decodeWith(m365.Format, m365.DecodeRecord, m365Rec), "m365", "exchange", "m365_exchange"},
+		{"m365 record as JSON lines", decodeWith(jsonl.Format, jsonl.DecodeObject, m365Rec), "m365", "audit", "m365_audit"},
+		{"m365 alert", decodeWith(m365.Format, m365.DecodeRecord, sccAlert), "m365", "threat_management", "m365_threat_management"},
+	}
+	m := Default()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alts, ok := m.Resolve("", tc.product, tc.service)
+			if !ok {
+				t.Fatalf("%s/%s not mapped", tc.product, tc.service)
+			}
+			var holding []string
+			for _, alt := range alts {
+				if !alt.Matches(tc.e) {
+					continue
+				}
+				holding = append(holding, alt.Name)
+				for rule, field := range alt.Fields {
+					if _, ok := tc.e.Get(field); !ok {
+						t.Errorf("%s renames %s to %s, which the event lacks", alt.Name, rule, field)
+					}
+				}
+			}
+			var want []string
+			if tc.want != "" {
+				want = []string{tc.want}
+			}
+			if diff := cmp.Diff(want, holding); diff != "" {
+				t.Errorf("holding alternatives (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestDefaultFormats checks that every vigie.format in the default mapping
 // is one a decoder sets.
 func TestDefaultFormats(t *testing.T) {
 	known := map[string]bool{
 		"evtx": true, "zeek": true, winjson.Format: true, syslog.Format: true,
 		cloudtrail.Format: true, weblog.Format: true, jsonl.Format: true, auditd.Format: true,
+		entra.Format: true, m365.Format: true,
 	}
 	for _, en := range Default().Entries() {
 		for _, c := range en.Conditions {
