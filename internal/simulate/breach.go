@@ -288,13 +288,13 @@ func (b *builder) breach() *plan {
 	spT := exT.Add(r.between(5*time.Minute, 10*time.Minute))
 	sp := attackerSignIn("Office 365 SharePoint Online", device{os: "Windows10", browser: "Chrome 122.0.0"}, entraOK, v.upn, v.display, v.objectID)
 	b.entraSignIn(r, spT, sp, at(StageInitialAccess, "T1078.004", cloudUser))
-	nDownloads := min(120+b.cfg.Users, 400)
+	nDownloads := min(400+2*b.cfg.Users, 1500)
 	dt := spT.Add(time.Minute)
 	for i := range nDownloads {
 		f := spFile{site: "Prosecution", folder: "Shared Documents/" + caseName(cases[i%len(cases)]) + "/" + caseFolders[i%len(caseFolders)],
 			name: fmt.Sprintf("%s-%03d.pdf", docStems[(i+3)%len(docStems)], i)}
 		b.fileOperation(r, dt, v, attacker.String(), "rclone/v1.66.0", "FileDownloaded", f, at(StageExfiltration, "T1530", cloudUser))
-		dt = dt.Add(r.between(2*time.Second, 15*time.Second))
+		dt = dt.Add(r.between(time.Second, 10*time.Second))
 	}
 	for range 5 {
 		b.mailAccess(r, dt, v, attacker.String(), "Client=REST;Client=RESTSystem;;", "Bind", r.intIn(20, 60), at(StageExfiltration, "T1114.002", cloudUser))

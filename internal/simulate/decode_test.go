@@ -49,7 +49,7 @@ func TestDecodes(t *testing.T) {
 		t.Run(spec.name, func(t *testing.T) {
 			dec := decoderFor(t, reg, spec)
 			data := files[spec.name]
-			if got := reg.Detect(data[:min(len(data), 16<<10)], spec.name); got != spec.format && spec.format != FormatEntra && spec.format != FormatM365 {
+			if got := reg.Detect(data[:min(len(data), 16<<10)], spec.name); got != spec.format {
 				t.Errorf("Detect = %q, want %q", got, spec.format)
 			}
 			var sink decode.Collect
@@ -95,6 +95,10 @@ func checkFields(t *testing.T, spec fileSpec, events []*event.Event) {
 		need = []string{event.EventAction, event.EventProvider, event.CloudAccountID}
 	case FormatSyslog:
 		need = []string{event.HostName, event.ProcessName, event.Message}
+	case FormatEntra:
+		need = []string{event.UserName, event.SourceIP, event.EventOutcome, "source.geo.country_iso_code"}
+	case FormatM365:
+		need = []string{event.EventAction, event.UserName, event.SourceIP}
 	}
 	for i, e := range events {
 		for _, name := range need {
@@ -221,6 +225,15 @@ func get(e *event.Event, name string) string {
 	return v
 }
 
+// failed reports whether an Entra or Microsoft 365 sign-in failed: by
+// event.outcome, or from the record when it was decoded as plain JSON.
+func failed(e *event.Event, line string) bool {
+	if o := get(e, event.EventOutcome); o != "" {
+		return o == event.OutcomeFailure
+	}
+	return strings.Contains(line, `"UserLoginFailed"`) || (strings.Contains(line, `"errorCode":`) && !strings.Contains(line, `"errorCode":0,`))
+}
+
 // hostOf returns the short name of the host of an event.
 func hostOf(e *event.Event) string {
 	h, _, _ := strings.Cut(get(e, event.HostName), ".")
@@ -240,13 +253,9 @@ var stageChecks = map[string]func(b Breach, l Label, spec fileSpec, e *event.Eve
 			if get(e, event.EventOutcome) != event.OutcomeFailure && !strings.Contains(line, "Connection closed") {
 				return fmt.Errorf("sshd line is not a failure")
 			}
-		case FormatEntra:
-			if strings.Contains(line, `"errorCode":0,`) {
+		case FormatEntra, FormatM365:
+			if !failed(e, line) {
 				return fmt.Errorf("sign-in succeeded")
-			}
-		case FormatM365:
-			if !strings.Contains(line, `"UserLoginFailed"`) {
-				return fmt.Errorf("not UserLoginFailed")
 			}
 		default:
 			return fmt.Errorf("spray in %s", spec.name)
@@ -255,13 +264,9 @@ var stageChecks = map[string]func(b Breach, l Label, spec fileSpec, e *event.Eve
 	},
 	StageInitialAccess: func(b Breach, l Label, spec fileSpec, e *event.Event, line string) error {
 		switch spec.format {
-		case FormatEntra:
-			if !strings.Contains(line, `"errorCode":0,`) || !strings.Contains(line, b.AttackerIP) {
+		case FormatEntra, FormatM365:
+			if failed(e, line) || !strings.Contains(line, b.AttackerIP) {
 				return fmt.Errorf("not a success from the attacker")
-			}
-		case FormatM365:
-			if !strings.Contains(line, `"UserLoggedIn"`) {
-				return fmt.Errorf("not UserLoggedIn")
 			}
 		case FormatWinJSON:
 			if !oneOf(get(e, "EventID"), "4624", "4634") || get(e, "LogonType") != "10" || hostOf(e) != b.Workstation {

@@ -319,6 +319,10 @@ func (b *builder) adminWork(r rng, s *session, start, end time.Time, weekday boo
 		h := pick(r, windows)
 		t := start.Add(r.between(10*time.Minute, span))
 		d := r.between(5*time.Minute, 50*time.Minute)
+		if r.chance(0.5) {
+			// Saved credentials in the remote desktop client.
+			b.explicit4648(r, t.Add(-2*time.Second), p.ws, p, s.logonID, h, mal{})
+		}
 		l := logon{host: h, user: p.sam, sid: p.sid(o), typ: 10, srcIP: p.ws.ip.String(), srcName: p.ws.name}
 		l.id = b.logon4624(r, t, l, true, mal{})
 		for range r.intIn(1, 3) {

@@ -163,6 +163,11 @@ func (s *Simulation) makeTruth(o *org, pl *plan) Truth {
 			Destination: defenderDomain, Period: defenderPeriod.Seconds(), From: s.cfg.Start, Until: s.cfg.end()},
 		Benign{Kind: "periodic", Description: "BKP01's nightly backup: several GB read over SMB from FS01, SQL01, APP01 and DC01 around 01:00 UTC",
 			SourceIP: o.bkp.ip.String(), Period: (24 * time.Hour).Seconds(), From: s.cfg.Start, Until: s.cfg.end()},
+		Benign{Kind: "periodic", Description: "svc-monitor logs on to every Windows server from MON01 (network logon) every 30 minutes: one account, many hosts",
+			UserName: "svc-monitor", SourceIP: o.mon.ip.String(), Period: (30 * time.Minute).Seconds(), From: s.cfg.Start, Until: s.cfg.end()},
+		Benign{Kind: "internet-noise", Description: "internet scanners guess SSH passwords on gw01 all week, 1 to 6 attempts each with common user names, from " +
+			"198.51.100.0/24: real attempts, none successful, not part of the breach",
+			HostName: o.gw.name, From: s.cfg.Start, Until: s.cfg.end()},
 	)
 	t.Notes = notes
 	return t

@@ -151,10 +151,11 @@ type StageTruth struct {
 
 // Benign is ordinary activity that a detector may mistake for an attack.
 type Benign struct {
-	Kind        string    `json:"kind"` // "periodic" or "travel"
+	Kind        string    `json:"kind"` // "periodic", "travel" or "internet-noise"
 	Description string    `json:"description"`
 	UserName    string    `json:"user.name,omitempty"`
 	SourceIP    string    `json:"source.ip,omitempty"`
+	HostName    string    `json:"host.name,omitempty"`
 	Destination string    `json:"destination.domain,omitempty"`
 	Country     string    `json:"country,omitempty"`
 	Period      float64   `json:"period_seconds,omitempty"`
