@@ -599,3 +599,28 @@ func TestTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestResultTypeOnly decodes export records without a status: the outcome
+// and error come from resultType and resultDescription.
+func TestResultTypeOnly(t *testing.T) {
+	f := func(resultType, wantOutcome, wantCode, wantMessage string) {
+		t.Helper()
+		in := `{"time":"2024-05-06T10:02:15Z","operationName":"Sign-in activity","category":"SignInLogs","resultType":"` + resultType +
+			`","resultDescription":"Account is locked","properties":{"userPrincipalName":"a@contoso.example"}}`
+		e := mustDecode(t, []byte(in), 1)[0]
+		want := map[string]string{}
+		for name, v := range map[string]string{event.EventOutcome: wantOutcome, fieldErrorCode: wantCode, fieldErrorMessage: wantMessage} {
+			if v != "" {
+				want[name] = v
+			}
+		}
+		if diff := cmp.Diff(want, values(e, event.EventOutcome, fieldErrorCode, fieldErrorMessage)); diff != "" {
+			t.Errorf("resultType %q (-want +got):\n%s", resultType, diff)
+		}
+	}
+	f("50053", "failure", "50053", "Account is locked")
+	f("0", "success", "", "")
+	f("Success", "success", "", "")
+	f("Failure", "failure", "", "Account is locked")
+	f("", "", "", "")
+}

@@ -79,12 +79,13 @@ func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 	sorted := len(e.Fields) // Flatten sorts what it adds
 	var r record
 	r.collect(e.Fields[n:])
+	diagnostic := r.diagnostic()
 	res := &r.top
-	if r.diagnostic() {
+	if diagnostic {
 		res = &r.props
 	}
-	kind := r.kind()
-	if t, ok := parseTime(r.env.time); ok && r.diagnostic() {
+	log := r.kind()
+	if t, ok := parseTime(r.env.time); diagnostic && ok {
 		e.Time = t
 	} else if t, ok := parseTime(firstOf(res.created, res.activityTime)); ok {
 		e.Time = t
@@ -95,20 +96,23 @@ func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 			e.Fields = append(e.Fields, event.Field{Name: name, Value: value})
 		}
 	}
-	if kind != kindOther || r.diagnostic() {
+	if log != kindOther || diagnostic {
 		add(event.CloudAccountID, firstOf(r.env.tenantID, res.resourceTenantID))
 		add(event.CloudProvider, "azure")
 	}
-	switch kind {
+	switch log {
 	case kindSignIn:
-		outcome := signInOutcome(res.errorCode, r.env.resultType)
+		code := firstOf(res.errorCode, r.env.resultType)
+		outcome := signInOutcome(code)
 		add(event.EventAction, firstOf(r.env.operationName, actionSignIn))
 		add(event.EventCategory, categoryAuthentication)
 		add(event.EventDataset, datasetSignIn)
 		add(event.EventOutcome, outcome)
 		if outcome == event.OutcomeFailure {
-			add(fieldErrorCode, res.errorCode)
-			add(fieldErrorMessage, res.failureReason)
+			if isDigits(code) {
+				add(fieldErrorCode, code)
+			}
+			add(fieldErrorMessage, firstOf(res.failureReason, r.env.resultDescription))
 		}
 		add(event.SourceIP, firstOf(parseIP(res.ipAddress), parseIP(r.env.callerIP)))
 		add(fieldGeoCity, res.city)
@@ -129,7 +133,7 @@ func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 		add(event.SourceIP, firstOf(parseIP(res.initiatorIP), parseIP(r.env.callerIP)))
 		add(event.UserID, res.initiatorID)
 		add(event.UserName, res.initiatorUPN)
-		for _, t := range targets(rec, r.diagnostic()) {
+		for _, t := range targets(rec, diagnostic) {
 			switch {
 			case strings.EqualFold(t.Type, "User"):
 				add(fieldTargetName, firstOf(t.UserPrincipalName, t.DisplayName))
@@ -170,7 +174,8 @@ type record struct {
 // envelope holds the top-level fields of Azure Monitor's diagnostic
 // export.
 type envelope struct {
-	time, category, operationName, resultType, callerIP, tenantID string
+	time, category, operationName, resultType, resultDescription string
+	callerIP, tenantID                                           string
 }
 
 // resource holds the fields of a signIn or directoryAudit resource.
@@ -249,6 +254,8 @@ func (env *envelope) set(name []byte, f *event.Field) {
 		dst = &env.operationName
 	case "resulttype":
 		dst = &env.resultType
+	case "resultdescription":
+		dst = &env.resultDescription
 	case "calleripaddress":
 		dst = &env.callerIP
 	case "tenantid":
@@ -332,12 +339,11 @@ func lowerASCII(dst []byte, s string) []byte {
 	return dst
 }
 
-// signInOutcome is "success" for status.errorCode 0 and "failure" for any
-// other code. Without a status it reads the diagnostic export's
-// resultType, which holds the same code (or, in some categories, "Success"
-// or "Failure"). It is "" when neither says.
-func signInOutcome(errorCode, resultType string) string {
-	code := firstOf(errorCode, resultType)
+// signInOutcome is "success" for the code 0 and "failure" for any other:
+// the code is status.errorCode or, without a status, the diagnostic
+// export's resultType, which holds the same code (or, in some categories,
+// "Success" or "Failure"). It is "" when there is no code.
+func signInOutcome(code string) string {
 	switch {
 	case code == "":
 		return ""
@@ -471,6 +477,18 @@ func parseTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func firstOf(values ...string) string {
