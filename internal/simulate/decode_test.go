@@ -257,6 +257,10 @@ var stageChecks = map[string]func(b Breach, l Label, spec fileSpec, e *event.Eve
 			if !failed(e, line) {
 				return fmt.Errorf("sign-in succeeded")
 			}
+		case FormatZeek:
+			if get(e, event.DestinationPort) != "22" {
+				return fmt.Errorf("not SSH")
+			}
 		default:
 			return fmt.Errorf("spray in %s", spec.name)
 		}

@@ -79,8 +79,6 @@ type org struct {
 
 	nets         []geoRange
 	office       []netip.Addr // office egress (NAT) addresses
-	gwPublic     netip.Addr
-	webPublic    netip.Addr
 	vpnPool      netip.Prefix
 	apps         map[string]string // Entra application names to ids
 	awsAppID     string
@@ -128,7 +126,6 @@ func newOrg(cfg Config) *org {
 		switch n.use {
 		case useOffice:
 			o.office = []netip.Addr{nth(n.prefix, 9), nth(n.prefix, 10), nth(n.prefix, 11)}
-			o.gwPublic, o.webPublic = nth(n.prefix, 4), nth(n.prefix, 49)
 		case useResidential:
 			o.byCountryNet[n.country.code] = append(o.byCountryNet[n.country.code], n.prefix)
 		case useCloud:

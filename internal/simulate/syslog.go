@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -58,9 +59,17 @@ func (b *builder) sshFailure(r rng, t time.Time, h *host, user string, exists bo
 		who = "invalid user " + user
 		closed = who
 	}
+	start := t
 	t = t.Add(r.between(time.Second, 3*time.Second))
 	b.syslogLine(t, h, "sshd", pid, fmt.Sprintf("Failed password for %s from %s port %d ssh2", who, ip, port), m)
-	b.syslogLine(t.Add(r.between(200*time.Millisecond, 2*time.Second)), h, "sshd", pid, fmt.Sprintf("Connection closed by %s %s port %d [preauth]", closed, ip, port), m)
+	end := t.Add(r.between(200*time.Millisecond, 2*time.Second))
+	b.syslogLine(end, h, "sshd", pid, fmt.Sprintf("Connection closed by %s %s port %d [preauth]", closed, ip, port), m)
+	// Zeek sees the connection reach the bastion.
+	if m.stage != "" {
+		m.entities.HostName = h.fqdn
+	}
+	b.conn(start.Add(-300*time.Millisecond), flow{src: netip.MustParseAddr(ip), dst: h.ip, srcPort: port, dstPort: 22, proto: "tcp", service: "ssh",
+		duration: end.Sub(start) + 300*time.Millisecond, origBytes: 1400 + r.Int64N(1500), respBytes: 2000 + r.Int64N(1500), uid: r.zeekUID()}, m)
 }
 
 // cron adds an hourly cron session on h.
