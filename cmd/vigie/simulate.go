@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -148,6 +149,12 @@ func printSimulation(w io.Writer, dir string, t simulate.Truth) {
 	fmt.Fprintf(w, "\nsilenced: %s from %s until %s; CloudTrail from %s until %s\n",
 		b.Silenced.Host, b.Silenced.At.Format(time.DateTime), b.Silenced.Until.Format(time.DateTime),
 		b.CloudTrail.At.Format(time.DateTime), b.CloudTrail.Until.Format(time.DateTime))
+	var files []string
+	for _, f := range t.Files {
+		files = append(files, filepath.Join(dir, f.Name))
+	}
+	fmt.Fprintf(w, "\nlabels in %s, the breach in %s. To hunt over the event files:\n  vigie hunt --detectors all %s\n",
+		filepath.Join(dir, simulate.FileLabels), filepath.Join(dir, simulate.FileTruth), strings.Join(files, " "))
 }
 
 // playLive replays sim to the server, printing each breach stage as it
