@@ -36,7 +36,7 @@ runs the same rules over log files, and "vigie rules" checks them.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newAlertsCommand(),
-		newHuntCommand(), newRulesCommand(), newVersionCommand(),
-		newSimulateCommand())
+		newSimulateCommand(),
+		newHuntCommand(), newRulesCommand(), newVersionCommand())
 	return root
 }
