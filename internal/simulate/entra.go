@@ -133,7 +133,7 @@ func (b *builder) userLoggedIn(r rng, t time.Time, s signIn, appID string, m mal
 	if s.errorCode != entraOK {
 		op, result, detail = "UserLoginFailed", "Failed", "Redirect"
 	}
-	rec := b.org.m365Common(r, t, op, 15, "AzureActiveDirectory", s.upn, s.userID, s.ip.String(), appID)
+	rec := b.org.m365Common(r, t, op, recordAzureActiveDirectoryLog, "AzureActiveDirectory", s.upn, s.userID, s.ip.String(), appID)
 	rec = rec.add("ResultStatus", result)
 	rec = append(rec,
 		kv{"AzureActiveDirectoryEventType", 1},

@@ -66,10 +66,9 @@ func (b *builder) personDay(r rng, p *person, day time.Time) {
 
 // session is a member of staff logged on to their workstation.
 type session struct {
-	p        *person
-	logonID  string
-	pub      netip.Addr // public address of their cloud traffic
-	fromHome bool
+	p       *person
+	logonID string
+	pub     netip.Addr // public address of their cloud traffic
 }
 
 // workSession generates a working session on p's workstation.
@@ -86,7 +85,7 @@ func (b *builder) workSession(r rng, p *person, start, end time.Time, fromHome, 
 	}
 	l := logon{host: ws, user: p.sam, sid: p.sid(o), typ: typ}
 	l.id = b.logon4624(r, start, l, admin, mal{})
-	s := &session{p: p, logonID: l.id, pub: o.publicIP(p, start, fromHome), fromHome: fromHome}
+	s := &session{p: p, logonID: l.id, pub: o.publicIP(p, start, fromHome)}
 	b.proc(r, start.Add(time.Second), s, `C:\Windows\System32\userinit.exe`, `userinit.exe`, `C:\Windows\System32\winlogon.exe`)
 	b.proc(r, start.Add(3*time.Second), s, `C:\Windows\explorer.exe`, `C:\Windows\Explorer.EXE`, `C:\Windows\System32\userinit.exe`)
 
@@ -490,27 +489,12 @@ func (b *builder) onboarding(r rng, day time.Time, n int) {
 	}
 	t := day.Add(9*time.Hour + r.between(0, 3*time.Hour))
 	c := countries[0]
-	name := fmt.Sprintf("%s.%s%d", toLower(pick(r, c.given)[:1]), toLower(pick(r, c.family)), n)
-	for i := 0; i < len(name); i++ {
-		if name[i] == ' ' {
-			name = name[:i] + name[i+1:]
-		}
-	}
+	name := strings.ToLower(fmt.Sprintf("%s.%s%d", pick(r, c.given)[:1], strings.ReplaceAll(pick(r, c.family), " ", ""), n))
 	sid := fmt.Sprintf("%s-%d", o.domainSID, 5000+n)
 	lid := logonID(r)
 	b.accountChange(t, 4720, admin, lid, name, sid, "")
 	b.accountChange(t.Add(r.between(20*time.Second, 2*time.Minute)), 4728, admin, lid, name, sid, "GG-Registry")
 	b.accountChange(t.Add(r.between(2*time.Minute, 5*time.Minute)), 4732, admin, lid, name, sid, "DL-FS-Admin-Read")
-}
-
-func toLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // periodic adds the benign periodic traffic over the whole simulation:

@@ -108,9 +108,3 @@ func (m mal) label() *labelInfo {
 	}
 	return &labelInfo{stage: m.stage, technique: m.technique, entities: m.entities}
 }
-
-// with returns m with a technique.
-func (m mal) with(technique string) mal {
-	m.technique = technique
-	return m
-}

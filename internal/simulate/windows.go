@@ -116,7 +116,7 @@ func (b *builder) win(t time.Time, w *winEvent, m mal) {
 // logonID returns a new logon session id.
 func logonID(r rng) string { return "0x" + strconv.FormatInt(0x100000+r.Int64N(0x3fffffff), 16) }
 
-// logonTypes maps logon types to the process that performs them.
+// logonProcess gives, per logon type, the logon process and authentication package.
 var logonProcess = map[int][2]string{
 	2:  {"User32 ", "Negotiate"},
 	3:  {"Kerberos", "Kerberos"},
