@@ -103,8 +103,8 @@ type bruteState struct {
 	SlowFired   time.Time `json:"slow_fired"`
 	// FastEvidence and SlowEvidence hold the references of the current
 	// burst of each kind.
-	FastEvidence behave.Evidence `json:"fast_evidence"`
-	SlowEvidence behave.Evidence `json:"slow_evidence"`
+	FastEvidence trail `json:"fast_evidence"`
+	SlowEvidence trail `json:"slow_evidence"`
 }
 
 // NewBruteForce returns a brute force detector. Its sources, accounts and
@@ -150,17 +150,17 @@ func (b *BruteForce) count(s *bruteState, m mark, ref string, at attempt, isAcco
 	t := m.At
 	if !s.Last.IsZero() && t.Sub(s.Last) > b.cfg.Window {
 		s.FastFired = time.Time{}
-		s.FastEvidence = behave.Evidence{}
+		s.FastEvidence = trail{}
 	}
 	if !s.Last.IsZero() && t.Sub(s.Last) > b.cfg.SlowWindow {
 		s.SlowFired = time.Time{}
-		s.SlowEvidence = behave.Evidence{}
+		s.SlowEvidence = trail{}
 	}
 	if t.After(s.Last) {
 		s.Last = t
 	}
-	s.FastEvidence.Add(ref, b.lim.MaxEvidence)
-	s.SlowEvidence.Add(ref, b.lim.MaxEvidence)
+	s.FastEvidence.add(ref, b.lim.MaxEvidence)
+	s.SlowEvidence.add(ref, b.lim.MaxEvidence)
 	if m.N <= 0 {
 		return nil // a companion record of an attempt already counted
 	}
@@ -251,7 +251,7 @@ func (b *BruteForce) finding(s *bruteState, at attempt, isAccount, slow bool, co
 		text += fmt.Sprintf(", and the fast threshold (%d in %s) was never reached", b.cfg.Failures, b.cfg.Window)
 	}
 	f.Why = behave.Why{Observed: float64(count), Unit: "failures", Threshold: float64(threshold), Window: window, Text: text + "."}
-	f.Evidence, f.Truncated = evidence(ev)
+	f.Evidence, f.Truncated = ev.evidence()
 	return f
 }
 

@@ -152,9 +152,9 @@ type accountHistory struct {
 	// NewHost is the latest login to a host new to the account after its
 	// warm-up; FanFired is when the current fan-out was reported (zero
 	// while armed).
-	NewHost  time.Time       `json:"new_host"`
-	FanFired time.Time       `json:"fan_fired"`
-	Evidence behave.Evidence `json:"evidence"` // latest logins
+	NewHost  time.Time `json:"new_host"`
+	FanFired time.Time `json:"fan_fired"`
+	Evidence trail     `json:"evidence"` // latest logins
 }
 
 // NewLateral returns a lateral movement detector.
@@ -225,7 +225,7 @@ func (l *Lateral) Observe(ev *event.Event, ref string) []behave.Finding {
 	if last, ok := h.Hosts[host]; !ok || t.After(last) {
 		h.Hosts[host] = t
 	}
-	h.Evidence.Add(ref, l.lim.MaxEvidence)
+	h.Evidence.add(ref, l.lim.MaxEvidence)
 
 	var out []behave.Finding
 	if !known && learnt {
@@ -359,7 +359,7 @@ func (l *Lateral) fanOutFinding(h *accountHistory, a behave.Auth, recent []strin
 		Text: fmt.Sprintf("%s logged on to %d distinct hosts (%s) within %s; the threshold is %d hosts, and the account reached %s.",
 			a.User, len(recent), strings.Join(recent[:min(len(recent), 5)], ", "), l.cfg.Window, l.cfg.Hosts, baseline),
 	}
-	f.Evidence, f.Truncated = evidence(&h.Evidence)
+	f.Evidence, f.Truncated = h.Evidence.evidence()
 	return f
 }
 

@@ -88,7 +88,7 @@ type sprayState struct {
 	Hosts    map[string]time.Time     `json:"hosts,omitempty"` // hosts targeted, latest failure on each
 	Last     time.Time                `json:"last"`
 	Fired    time.Time                `json:"fired"` // zero while armed
-	Evidence behave.Evidence          `json:"evidence"`
+	Evidence trail                    `json:"evidence"`
 }
 
 type sprayAccount struct {
@@ -130,7 +130,7 @@ func (s *Spray) Observe(ev *event.Event, ref string) []behave.Finding {
 	if t.After(st.Last) {
 		st.Last = t
 	}
-	st.Evidence.Add(ref, s.lim.MaxEvidence)
+	st.Evidence.add(ref, s.lim.MaxEvidence)
 	if at.User == "" || at.AccountCount <= 0 {
 		return nil
 	}
@@ -241,7 +241,7 @@ func (s *Spray) finding(st *sprayState, at attempt, med float64) behave.Finding 
 		Text: fmt.Sprintf("Failed logins from %s on %d distinct accounts (%s) within %s, a median of %g attempts each; the threshold is %d accounts in %s.",
 			at.Source, len(names), shown, s.cfg.Window, med, s.cfg.Accounts, s.cfg.Window),
 	}
-	f.Evidence, f.Truncated = evidence(&st.Evidence)
+	f.Evidence, f.Truncated = st.Evidence.evidence()
 	return f
 }
 

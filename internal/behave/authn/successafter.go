@@ -75,7 +75,7 @@ type afterState struct {
 	Last     time.Time `json:"last"`     // latest failure
 	// Reported holds the users whose login was reported in this burst.
 	Reported map[string]time.Time `json:"reported,omitempty"`
-	Evidence behave.Evidence      `json:"evidence"`
+	Evidence trail                `json:"evidence"`
 }
 
 // NewSuccessAfter returns a success-after-failures detector. Its sources
@@ -109,7 +109,7 @@ func (d *SuccessAfter) Observe(ev *event.Event, ref string) []behave.Finding {
 		if t.After(st.Last) {
 			st.Last = t
 		}
-		st.Evidence.Add(ref, d.lim.MaxEvidence)
+		st.Evidence.add(ref, d.lim.MaxEvidence)
 		if at.SourceCount > 0 {
 			st.Failures.add(mark{At: t, N: at.SourceCount, Who: at.User, Host: at.Host}, d.cfg.Window, afterKept)
 		}
@@ -121,7 +121,7 @@ func (d *SuccessAfter) Observe(ev *event.Event, ref string) []behave.Finding {
 	}
 	total, same := 0, 0
 	cutoff := t.Add(-d.cfg.Window)
-	for _, m := range st.Failures.Marks {
+	for _, m := range st.Failures.live() {
 		if m.At.After(cutoff) && !m.At.After(t) {
 			total += m.N
 			if m.Who == at.User {
@@ -183,7 +183,7 @@ func (d *SuccessAfter) finding(st *afterState, at attempt, ref string, total, sa
 		Text: fmt.Sprintf("%s logged in%s from %s after %s failed logins from that address within %s, %s; the threshold is %d failures in %s.",
 			user, where, at.Source, count, d.cfg.Window, how, d.cfg.Failures, d.cfg.Window),
 	}
-	refs, truncated := evidence(&st.Evidence)
+	refs, truncated := st.Evidence.evidence()
 	if len(refs) >= d.lim.MaxEvidence {
 		refs = refs[1:]
 		truncated++
