@@ -213,7 +213,7 @@ func syslogChange(ev *event.Event) (accountChange, bool) {
 			return accountChange{}, false // includes "… to shadow group …"
 		}
 		c.Member, c.Group = member, group
-		return c, true
+		return c, member != "" && group != ""
 	}
 	if rest, ok := strings.CutPrefix(msg, "user "); ok {
 		return gpasswdAdded(c, rest)
