@@ -78,7 +78,16 @@ func BenchmarkBruteForce(b *testing.B) {
 }
 
 func BenchmarkSpray(b *testing.B) {
-	benchObserve(b, NewSpray(SprayConfig{}, behave.Limits{}), benchPool(4096, authFailures))
+	b.Run("sprayer=mixed", func(b *testing.B) {
+		benchObserve(b, NewSpray(SprayConfig{}, behave.Limits{}), benchPool(4096, authFailures))
+	})
+	// One source trying a new user name every 100 ms: past the
+	// threshold, its accounts are no longer tracked.
+	b.Run("sprayer=dictionary", func(b *testing.B) {
+		benchObserve(b, NewSpray(SprayConfig{}, behave.Limits{}), benchPool(4096, func(i int) *event.Event {
+			return failure(t0, fmt.Sprintf("name%d", i), "203.0.113.66", "dc1")
+		}))
+	})
 }
 
 func BenchmarkSuccessAfter(b *testing.B) {

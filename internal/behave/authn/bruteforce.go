@@ -248,7 +248,7 @@ func (b *BruteForce) finding(s *bruteState, at attempt, isAccount, slow bool, co
 	}
 	text += fmt.Sprintf("; the threshold is %d in %s", threshold, window)
 	if slow {
-		text += fmt.Sprintf(", and the fast threshold (%d in %s) was never reached", b.cfg.Failures, b.cfg.Window)
+		text += fmt.Sprintf(", and the fast threshold (%d in %s) was not reached in that time", b.cfg.Failures, b.cfg.Window)
 	}
 	f.Why = behave.Why{Observed: float64(count), Unit: "failures", Threshold: float64(threshold), Window: window, Text: text + "."}
 	f.Evidence, f.Truncated = ev.evidence()

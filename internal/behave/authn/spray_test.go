@@ -104,17 +104,29 @@ func TestSprayEviction(t *testing.T) {
 		"Password spraying from 203.0.113.1", "Password spraying from 203.0.113.2", "Password spraying from 203.0.113.3")
 }
 
-// A source trying a dictionary of user names keeps at most
-// maxSprayAccounts of them.
+// A source guessing passwords on account after account (four tries each,
+// so the median stays 4 and it is not reported) keeps at most
+// maxSprayAccounts of them. Once a source is reported, its accounts are
+// no longer tracked.
 func TestSprayAccountsBound(t *testing.T) {
+	var evs []*event.Event
+	for i := range 12000 {
+		evs = append(evs, failure(t0.Add(time.Duration(i)*10*time.Millisecond), fmt.Sprintf("user%d", i/4+1), "203.0.113.5", "dc1"))
+	}
 	d := NewSpray(SprayConfig{}, behave.Limits{})
-	run(d, stream(sprayed(t0, 100*time.Millisecond, "203.0.113.5", 3000, 1)...))
+	checkTitles(t, run(d, stream(evs...)))
 	st, ok := d.sources.Peek("203.0.113.5")
 	if !ok || len(st.Accounts) != maxSprayAccounts {
 		t.Fatalf("source kept %d accounts, want %d", len(st.Accounts), maxSprayAccounts)
 	}
 	if _, ok := st.Accounts["user3000"]; !ok {
 		t.Error("the latest account was dropped instead of the oldest")
+	}
+
+	d = NewSpray(SprayConfig{}, behave.Limits{})
+	checkTitles(t, run(d, stream(sprayed(t0, 100*time.Millisecond, "203.0.113.5", 3000, 1)...)), "Password spraying from 203.0.113.5")
+	if st, _ := d.sources.Peek("203.0.113.5"); len(st.Accounts) != 5 {
+		t.Errorf("a reported source kept %d accounts, want the 5 it was reported with", len(st.Accounts))
 	}
 }
 
