@@ -73,7 +73,7 @@ func newConnections(max int) connections {
 	return connections{table: behave.NewTable[*connection](max)}
 }
 
-// mergedFormats are the formats whose process.pid names one connection
+// merged reports whether the process.pid of a format names one connection
 // (an sshd child, a login process). Windows' ProcessId is the long-lived
 // LSA or logon process that serves every logon, so Windows records are not
 // merged.
