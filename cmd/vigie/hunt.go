@@ -63,8 +63,8 @@ func newHuntCommand() *cobra.Command {
 		Short: "Run Sigma rules over log files and folders",
 		Long: `Run a Sigma rule set over log files and folders — EVTX, Windows events
 as JSON (Winlogbeat, NXLog), syslog and auth.log (with Sysmon for Linux),
-auditd, Zeek, CloudTrail, web access logs, gzip or not — and print what
-they detect. Files are read in parallel and streamed: memory does not grow
+auditd, Zeek, CloudTrail, Entra ID, Microsoft 365, web access logs, gzip
+or not — and print what they detect. Files are read in parallel and streamed: memory does not grow
 with their size.
 
 This is the engine "vigie serve" runs live. Rules that Vigie cannot
