@@ -414,6 +414,9 @@ func TestCrowdSecLines(t *testing.T) {
 			t.Errorf("event %d: action %q outcome %q source.ip %q; want ConsoleLogin, failure, 1.2.3.4",
 				i, get(e, event.EventAction), get(e, event.EventOutcome), get(e, event.SourceIP))
 		}
+		if get(e, event.EventCategory) != "authentication" {
+			t.Errorf("event %d: event.category %q, want authentication: a console sign-in is a login", i, get(e, event.EventCategory))
+		}
 	}
 }
 

@@ -58,6 +58,11 @@ func decodeRecord(f *jsonl.Flattener, rec []byte, e *event.Event) error {
 	add(event.CloudProvider, "aws")
 	add(event.CloudRegion, r.region)
 	add(event.EventAction, r.eventName)
+	if r.eventName == "ConsoleLogin" {
+		// A console sign-in is a login like any other, for the
+		// behaviour detectors (brute force, travel…).
+		add(event.EventCategory, "authentication")
+	}
 	add(event.EventDataset, dataset)
 	add(event.EventOutcome, outcome)
 	add(event.EventProvider, r.eventSource)
