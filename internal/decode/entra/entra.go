@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigie-sec/vigie/internal/decode"
+	"github.com/vigie-sec/vigie/internal/decode/jsonframe"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
 	"github.com/vigie-sec/vigie/internal/event"
 )
@@ -27,10 +28,22 @@ var _ decode.Decoder = Decoder{}
 // Decode implements decode.Decoder.
 func (d Decoder) Decode(r io.Reader, sink decode.Sink) error {
 	var f jsonl.Flattener
-	return newStream(r, d.MaxRecord, sink, func(rec []byte, e *event.Event) error {
-		return decodeRecord(&f, rec, e)
-	}).run()
+	return jsonframe.Decode(r, sink, &jsonframe.Config{
+		Format:    Format,
+		MaxRecord: d.MaxRecord,
+		Decode: func(rec []byte, e *event.Event) error {
+			return decodeRecord(&f, rec, e)
+		},
+		SkipBOM:      true,
+		IsWrapper:    jsonframe.MicrosoftWrapper,
+		IsRecordsKey: jsonframe.MicrosoftRecordsKey,
+	})
 }
+
+// FormatError reports input that stops being JSON records at some point: a
+// truncated file, or bytes that are neither a record nor a separator. Every
+// record before Offset has been delivered.
+type FormatError = jsonframe.FormatError
 
 // diagnosticCategories are the categories of Entra ID's diagnostic
 // settings whose records Looks claims, sign-in and audit logs first. Other

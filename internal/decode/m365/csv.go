@@ -12,11 +12,25 @@ import (
 	"github.com/vigie-sec/vigie/internal/event"
 )
 
+// csvStream reads a CSV export. It is used by one Decode call only.
+type csvStream struct {
+	br   *bufio.Reader
+	off  int64 // offset of the next byte br returns
+	max  int
+	sink decode.Sink
+	rec  []byte // the record being read, reused
+	rd   *recordDecoder
+}
+
+func (s *csvStream) fail(off int64, msg string) error {
+	return &FormatError{Format: Format, Offset: off, Msg: msg}
+}
+
 // csv decodes a CSV export from its header on: every row is a record whose
 // AuditData column holds the audit record as JSON. A first line "#TYPE …",
 // which Windows PowerShell's Export-Csv writes without -NoTypeInformation,
 // is skipped.
-func (s *stream) csv() error {
+func (s *csvStream) csv() error {
 	start := s.off
 	header, err := s.csvRecord()
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -76,7 +90,7 @@ func auditDataColumn(columns []string) int {
 // longer than s.max (not counting its line end), which is consumed all the
 // same. At the end of input it returns what it read and io.EOF. The result
 // is valid until the next call.
-func (s *stream) csvRecord() ([]byte, error) {
+func (s *csvStream) csvRecord() ([]byte, error) {
 	s.rec = s.rec[:0]
 	quoted, over := false, false
 	for {

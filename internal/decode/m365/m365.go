@@ -1,12 +1,13 @@
 package m365
 
 import (
+	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"strings"
 
 	"github.com/vigie-sec/vigie/internal/decode"
+	"github.com/vigie-sec/vigie/internal/decode/jsonframe"
 )
 
 // Format is the Event.Format of the events this package produces.
@@ -25,42 +26,29 @@ var _ decode.Decoder = Decoder{}
 
 // Decode implements decode.Decoder.
 func (d Decoder) Decode(r io.Reader, sink decode.Sink) error {
-	return newStream(r, d.MaxRecord, sink).run()
+	max := d.MaxRecord
+	if max <= 0 {
+		max = decode.DefaultMaxRecord
+	}
+	rd := new(recordDecoder)
+	return jsonframe.Decode(r, sink, &jsonframe.Config{
+		Format:       Format,
+		MaxRecord:    max,
+		Decode:       rd.decode,
+		SkipBOM:      true,
+		IsWrapper:    jsonframe.MicrosoftWrapper,
+		IsRecordsKey: jsonframe.MicrosoftRecordsKey,
+		Other: func(br *bufio.Reader, off int64) error {
+			s := &csvStream{br: br, off: off, max: max, sink: sink, rd: rd}
+			return s.csv()
+		},
+	})
 }
 
-// run decodes the whole input: JSON arrays, wrappers and lines, or a CSV
-// export when the input starts with its header.
-func (s *stream) run() error {
-	s.skipBOM()
-	if c, err := s.peek(); err == nil && c != '[' && c != '{' {
-		return s.csv()
-	}
-	for {
-		c, err := s.peek()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return s.readErr(err, "")
-		}
-		switch {
-		case c == '[':
-			s.next()
-			if err := s.array(); err != nil {
-				return err
-			}
-		case c == '{' && s.wrapperFirst():
-			if err := s.wrapper(); err != nil {
-				return err
-			}
-		case c == '{':
-			// One record per line from here on.
-			return decode.Lines(s.br, s.max, Format, s.sink, s.decode)
-		default:
-			return s.fail(s.off, "expected '[' or '{', found %q", c)
-		}
-	}
-}
+// FormatError reports input that stops being JSON records or CSV at some
+// point: a truncated file, or bytes that are neither a record nor a
+// separator. Every record before Offset has been delivered.
+type FormatError = jsonframe.FormatError
 
 // Looks reports whether head, the first bytes of a stream, holds unified
 // audit log records: JSON records of the Management Activity API's common

@@ -1,4 +1,4 @@
-package m365
+package jsonframe
 
 import (
 	"bufio"
@@ -14,51 +14,83 @@ import (
 // maxKey bounds the keys of a wrapper object that are read.
 const maxKey = 1 << 10
 
-// peekWrapper is how far ahead an object is read to tell a wrapper from a
-// record: enough for the first member of a Graph page ("@odata.context"
-// and its URL).
-const peekWrapper = 4 << 10
+// defaultLookahead is how far ahead an object is read, by default, to find
+// its first member: enough for a Graph page's "@odata.context" and its URL.
+const defaultLookahead = 4 << 10
 
-// FormatError reports input that stops being JSON records at some point: a
-// truncated file, or bytes that are neither a record nor a separator. Every
-// record before Offset has been delivered.
+// Config describes the framing of one format. Decode only reads it.
+type Config struct {
+	// Format is the Event.Format of the records and prefixes errors.
+	Format string
+	// MaxRecord is the largest record accepted, in bytes; zero means
+	// decode.DefaultMaxRecord.
+	MaxRecord int
+	// Decode decodes one framed record.
+	Decode decode.LineFunc
+	// SkipBOM makes Decode skip a UTF-8 byte order mark at the start of
+	// the input, as Windows tools write one.
+	SkipBOM bool
+	// IsWrapper reports whether an object is a wrapper from its first
+	// member: key, and value when that is a string without escapes (else
+	// ""). Nil means no object is a wrapper.
+	IsWrapper func(key, value string) bool
+	// IsRecordsKey reports whether the member key of a wrapper holds the
+	// array of records. Other members are skipped.
+	IsRecordsKey func(key string) bool
+	// WrapperName names the wrapper object in errors; "" means "wrapper
+	// object".
+	WrapperName string
+	// Lookahead is how many bytes are read ahead to find an object's
+	// first member; zero means 4 KiB.
+	Lookahead int
+	// Other, when set, decodes an input whose first byte (after the byte
+	// order mark and white space) is neither '[' nor '{'. It gets the
+	// reader positioned at that byte and the byte's offset in the input.
+	Other func(br *bufio.Reader, off int64) error
+}
+
+// FormatError reports input that stops being JSON records at some point:
+// a truncated file, or bytes that are neither a record nor a separator.
+// Every record before Offset has been delivered.
 type FormatError struct {
-	Offset int64 // byte offset of the fault in the input
+	Format string // Config.Format of the input
+	Offset int64  // byte offset of the fault in the input
 	Msg    string
 }
 
 func (e *FormatError) Error() string {
-	return fmt.Sprintf("m365: offset %d: %s", e.Offset, e.Msg)
+	return fmt.Sprintf("%s: offset %d: %s", e.Format, e.Offset, e.Msg)
 }
 
-// stream frames the records of one input: arrays of records, wrapper
-// objects holding them in an array member, records one per line, and CSV
-// rows (csv.go). The JSON framing is the scanner of package cloudtrail
-// with Microsoft's wrappers, as package entra has it (a copy: the three
-// should move to one package once cloudtrail's owner agrees); see
-// cloudtrail's documentation for why it is not json.Decoder. It is used by
-// one Decode call only.
-type stream struct {
-	br     *bufio.Reader
-	off    int64 // offset of the next byte br returns
-	max    int
-	sink   decode.Sink
-	rec    []byte // the value being framed, reused
-	decode decode.LineFunc
-	rd     *recordDecoder
-}
-
-func newStream(r io.Reader, max int, sink decode.Sink) *stream {
-	if max <= 0 {
-		max = decode.DefaultMaxRecord
+// Decode frames the records of r and decodes each with c.Decode into
+// sink, as described in the package documentation. It returns nil at the
+// end of input, a *FormatError where the framing breaks, or the first
+// error of reading r or of sink.
+func Decode(r io.Reader, sink decode.Sink, c *Config) error {
+	s := &stream{br: bufio.NewReaderSize(r, 16<<10), max: c.MaxRecord, sink: sink, c: c}
+	if s.max <= 0 {
+		s.max = decode.DefaultMaxRecord
 	}
-	s := &stream{br: bufio.NewReaderSize(r, 16<<10), max: max, sink: sink, rd: new(recordDecoder)}
-	s.decode = s.rd.decode
-	return s
+	s.wrapperName = c.WrapperName
+	if s.wrapperName == "" {
+		s.wrapperName = "wrapper object"
+	}
+	return s.run()
+}
+
+// stream reads one input. It is used by one Decode call only.
+type stream struct {
+	br          *bufio.Reader
+	off         int64 // offset of the next byte br returns
+	max         int
+	sink        decode.Sink
+	c           *Config
+	wrapperName string
+	rec         []byte // the value being framed, reused
 }
 
 func (s *stream) fail(off int64, format string, args ...any) error {
-	return &FormatError{Offset: off, Msg: fmt.Sprintf(format, args...)}
+	return &FormatError{Format: s.c.Format, Offset: off, Msg: fmt.Sprintf(format, args...)}
 }
 
 // readErr turns a read error into what Decode returns: a truncated input
@@ -97,8 +129,7 @@ func (s *stream) next() (byte, error) {
 	return c, err
 }
 
-// skipBOM consumes a UTF-8 byte order mark at the start of the input, as
-// Windows tools write one.
+// skipBOM consumes a UTF-8 byte order mark at the start of the input.
 func (s *stream) skipBOM() {
 	if b, _ := s.br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		s.br.Discard(3)
@@ -106,28 +137,55 @@ func (s *stream) skipBOM() {
 	}
 }
 
-// isWrapperKey reports whether key names the member of a wrapper object
-// that holds the records.
-func isWrapperKey(key string) bool {
-	return key == "value" || key == "records" || key == "Records"
+// run decodes the whole input.
+func (s *stream) run() error {
+	if s.c.SkipBOM {
+		s.skipBOM()
+	}
+	if s.c.Other != nil {
+		if c, err := s.peek(); err == nil && c != '[' && c != '{' {
+			return s.c.Other(s.br, s.off)
+		}
+	}
+	for {
+		c, err := s.peek()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return s.readErr(err, "")
+		}
+		switch {
+		case c == '[':
+			s.next()
+			if err := s.array(); err != nil {
+				return err
+			}
+		case c == '{' && s.wrapperFirst():
+			if err := s.wrapper(); err != nil {
+				return err
+			}
+		case c == '{':
+			// One record per line from here on.
+			return decode.Lines(s.br, s.max, s.c.Format, s.sink, s.c.Decode)
+		default:
+			return s.fail(s.off, "expected '[' or '{', found %q", c)
+		}
+	}
 }
 
-// wrapperFirst reports whether the object at the reader wraps an array of
-// records, from its first member, looking ahead without consuming: a
-// Microsoft Graph collection page starts with "@odata.context" (OData's
-// JSON format puts it first), an Event Hub message of Azure Monitor with
-// "records". A Graph response for a single entity (context ending in
-// "$entity") is a record.
+// wrapperFirst reports whether the object at the reader is a wrapper, from
+// its first member, looking ahead without consuming.
 func (s *stream) wrapperFirst() bool {
-	buf, _ := s.br.Peek(peekWrapper)
-	key, value := firstMember(buf[1:])
-	switch {
-	case isWrapperKey(key):
-		return true
-	case key == "@odata.context":
-		return !strings.HasSuffix(value, "$entity")
+	if s.c.IsWrapper == nil {
+		return false
 	}
-	return false
+	n := s.c.Lookahead
+	if n <= 0 {
+		n = defaultLookahead
+	}
+	buf, _ := s.br.Peek(n)
+	return s.c.IsWrapper(firstMember(buf[1:]))
 }
 
 // firstMember returns the first key of the object whose '{' precedes b, and
@@ -159,9 +217,8 @@ func firstMember(b []byte) (key, value string) {
 	return key, value
 }
 
-// wrapper reads an object that holds records in its "value" or "records"
-// member, decoding the records and skipping the other members (a Graph
-// page's "@odata.nextLink", say).
+// wrapper reads a wrapper object, decoding the records of its records
+// member and skipping the other members.
 func (s *stream) wrapper() error {
 	s.next() // '{'
 	if c, err := s.peek(); err == nil && c == '}' {
@@ -174,14 +231,14 @@ func (s *stream) wrapper() error {
 			return err
 		}
 		if len(key) == 0 || key[0] != '"' {
-			return s.fail(start, "expected a key in the wrapper object")
+			return s.fail(start, "expected a key in the %s", s.wrapperName)
 		}
 		if c, err := s.next(); err != nil {
 			return s.readErr(err, "after a key")
 		} else if c != ':' {
 			return s.fail(s.off-1, "expected ':' after a key, found %q", c)
 		}
-		if name := strings.Trim(string(key), `"`); isWrapperKey(name) {
+		if name := string(key[1 : len(key)-1]); s.c.IsRecordsKey != nil && s.c.IsRecordsKey(name) {
 			c, err := s.next()
 			if err != nil {
 				return s.readErr(err, "before the array of records")
@@ -197,14 +254,14 @@ func (s *stream) wrapper() error {
 		}
 		c, err := s.next()
 		if err != nil {
-			return s.readErr(err, "inside the wrapper object")
+			return s.readErr(err, "inside the "+s.wrapperName)
 		}
 		switch c {
 		case ',':
 		case '}':
 			return nil
 		default:
-			return s.fail(s.off-1, "expected ',' or '}' in the wrapper object, found %q", c)
+			return s.fail(s.off-1, "expected ',' or '}' in the %s, found %q", s.wrapperName, c)
 		}
 	}
 }
@@ -231,7 +288,7 @@ func (s *stream) array() error {
 		case len(rec) == 0:
 			return s.fail(start, "expected a record")
 		default:
-			if err := decode.Line(rec, Format, s.sink, s.decode); err != nil {
+			if err := decode.Line(rec, s.c.Format, s.sink, s.c.Decode); err != nil {
 				return err
 			}
 		}
@@ -343,4 +400,22 @@ func (s *stream) frame(limit int) (value []byte, start int64, over bool, err err
 		return nil, start, true, nil
 	}
 	return s.rec, start, false, nil
+}
+
+// MicrosoftWrapper is Config.IsWrapper for Microsoft's wrappers: a
+// Microsoft Graph collection page starts with "@odata.context" (OData's
+// JSON format puts it first), an Event Hub message of Azure Monitor with
+// "records". A Graph response for a single entity (a context ending in
+// "$entity") is a record.
+func MicrosoftWrapper(key, value string) bool {
+	if key == "@odata.context" {
+		return !strings.HasSuffix(value, "$entity")
+	}
+	return MicrosoftRecordsKey(key)
+}
+
+// MicrosoftRecordsKey is Config.IsRecordsKey for Microsoft's wrappers: a
+// Graph page's "value", an Event Hub message's "records" (or "Records").
+func MicrosoftRecordsKey(key string) bool {
+	return key == "value" || key == "records" || key == "Records"
 }
