@@ -171,8 +171,8 @@ var cidrIn = regexp.MustCompile(`\b\d+\.\d+\.\d+\.\d+/\d+\b`)
 
 // lookAlike names what an unlabelled finding concerns: one of the
 // simulator's benign look-alikes (truth.json "benign"), the breach itself
-// (its entities, though not its labelled records: a source gone silent,
-// the attacker's other records), or "other".
+// (the attacker's address, the stolen account, the C2 and exfiltration
+// destinations, though not their labelled records), or "other".
 func lookAlike(d *dataset, a alert) string {
 	has := func(v string) bool {
 		if v == "" {
@@ -213,9 +213,10 @@ func lookAlike(d *dataset, a alert) string {
 		}
 	}
 	br := d.truth.Breach
-	breach := []string{br.AttackerIP, br.Account.UserName, br.Account.UPN, br.Workstation, br.WorkstationIP, br.VPNAddress,
-		br.C2.Domain, br.C2.IP, br.Exfiltration.DestinationIP, br.Exfiltration.DestinationDomain, br.Silenced.Host}
-	breach = append(breach, br.LateralHosts...)
+	// The servers the attacker reached are left out: every account that
+	// logs on to them would count.
+	breach := []string{br.AttackerIP, br.Account.UserName, br.Account.UPN, br.VPNAddress,
+		br.C2.Domain, br.C2.IP, br.Exfiltration.DestinationIP, br.Exfiltration.DestinationDomain}
 	if slices.ContainsFunc(breach, has) {
 		return "breach, unlabelled evidence"
 	}
