@@ -31,6 +31,13 @@ type BeaconConfig struct {
 	// (a resolver at 0.673, safebrowsing.googleapis.com at 0.624 in its
 	// rolling proxy test) and its test beacon well above (0.979).
 	Threshold float64 `yaml:"threshold"`
+	// MinTiming is the lowest timing score (regularity of the intervals)
+	// of a pair reported, whatever its overall score. Connections at
+	// random (exponential intervals, such as browsing one busy site all
+	// day) score about 0.5 on timing yet can pass Threshold on size,
+	// duration and histogram alone; a beacon's timer, even with ±20%
+	// jitter, scores above 0.9. Default 0.7.
+	MinTiming float64 `yaml:"min_timing"`
 	// MinConnections is the fewest distinct connection times (seconds)
 	// a pair needs to be scored. Default 4, RITA's.
 	MinConnections int `yaml:"min_connections"`
@@ -75,6 +82,7 @@ func DefaultBeaconConfig() BeaconConfig {
 		Window:                   24 * time.Hour,
 		Every:                    time.Hour,
 		Threshold:                0.7,
+		MinTiming:                0.7,
 		MinConnections:           4,
 		MaxConnections:           86_400,
 		JoinDelay:                2 * time.Minute,
@@ -92,6 +100,7 @@ func (c BeaconConfig) withDefaults() BeaconConfig {
 	setDuration(&c.Every, d.Every)
 	setDuration(&c.JoinDelay, d.JoinDelay)
 	setFloat(&c.Threshold, d.Threshold)
+	setFloat(&c.MinTiming, d.MinTiming)
 	setFloat(&c.HistogramModeSensitivity, d.HistogramModeSensitivity)
 	setInt(&c.MinConnections, d.MinConnections)
 	setInt(&c.MaxConnections, d.MaxConnections)
@@ -107,6 +116,9 @@ func (c BeaconConfig) Validate() error {
 	var errs []error
 	if c.Threshold < 0 || c.Threshold > 1 {
 		errs = append(errs, fmt.Errorf("beacon threshold %v: want a score between 0 and 1", c.Threshold))
+	}
+	if c.MinTiming < 0 || c.MinTiming > 1 {
+		errs = append(errs, fmt.Errorf("beacon min_timing %v: want a score between 0 and 1", c.MinTiming))
 	}
 	if c.MinConnections < 0 || (c.MinConnections > 0 && c.MinConnections < 4) {
 		errs = append(errs, fmt.Errorf("beacon min_connections %d: want at least 4 (three intervals)", c.MinConnections))
@@ -328,7 +340,7 @@ func (b *Beacon) score() {
 		if b.onScore != nil {
 			b.onScore(p, s)
 		}
-		if s.Score < b.cfg.Threshold || (p.Reported != 0 && hi-p.Reported < window) {
+		if s.Score < b.cfg.Threshold || s.Timing < b.cfg.MinTiming || (p.Reported != 0 && hi-p.Reported < window) {
 			return
 		}
 		p.Reported = hi

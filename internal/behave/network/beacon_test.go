@@ -183,10 +183,17 @@ func TestBeaconJitter(t *testing.T) {
 	if len(jittered) != 1 || jittered[0].Why.Observed < 0.8 {
 		t.Errorf("jittered 5-minute beacon: %s\nwant one finding scoring at least 0.8", summary(jittered))
 	}
+	// Random times all day with constant sizes score about 0.8 overall,
+	// as RITA's score rewards traffic spread evenly over the day; their
+	// timing score stays near 0.5, under MinTiming.
+	steady := feed(NewBeacon(BeaconConfig{}, behave.Limits{}), func(i int) time.Time {
+		return t0.Add(time.Duration(next() * float64(24*time.Hour)))
+	}, func() int64 { return 300 }, 288)
+	if len(steady) != 0 {
+		t.Errorf("random times, constant sizes: %s\nwant none", summary(steady))
+	}
 	// Random times all day and sizes spread over four orders of
-	// magnitude, as browsing sends. (RITA's score rewards traffic spread
-	// evenly over the whole day: with constant sizes the same random
-	// times would score about 0.8.)
+	// magnitude, as browsing sends.
 	random := feed(NewBeacon(BeaconConfig{}, behave.Limits{}), func(i int) time.Time {
 		return t0.Add(time.Duration(next() * float64(24*time.Hour)))
 	}, func() int64 { return int64(math.Pow(10, 2+4*next())) }, 288)
