@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -34,8 +35,27 @@ type server struct {
 	cmd    *exec.Cmd
 	url    string
 	token  string
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	done   chan error
+}
+
+// syncBuffer is a bytes.Buffer that the server's output is copied into
+// while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var listenRE = regexp.MustCompile(`msg="vigie serving" api=(\S+)`)
@@ -48,7 +68,7 @@ func startServer(t *testing.T, dir string, args ...string) *server {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "VIGIE_TEST_MAIN=1")
 	pr, pw := io.Pipe()
-	var buf bytes.Buffer
+	var buf syncBuffer
 	cmd.Stderr = io.MultiWriter(pw, &buf)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
