@@ -31,6 +31,7 @@ type behaviourConfig struct {
 	DNSTunnel    network.DNSTunnelConfig  `yaml:"dnstunnel"`
 	Exfil        network.ExfilConfig      `yaml:"exfil"`
 	Scan         network.ScanConfig       `yaml:"scan"`
+	Probe        network.ProbeConfig      `yaml:"probe"`
 	MassAccess   access.MassConfig        `yaml:"mass_access"`
 	Silence      telemetry.SilenceConfig  `yaml:"silence"`
 	Cleared      telemetry.ClearedConfig  `yaml:"cleared"`
@@ -50,6 +51,7 @@ func defaultBehaviourConfig() behaviourConfig {
 		DNSTunnel:    network.DefaultDNSTunnelConfig(),
 		Exfil:        network.DefaultExfilConfig(),
 		Scan:         network.DefaultScanConfig(),
+		Probe:        network.DefaultProbeConfig(),
 		MassAccess:   access.DefaultMassConfig(),
 		Silence:      telemetry.DefaultSilenceConfig(),
 		Cleared:      telemetry.DefaultClearedConfig(),
@@ -123,6 +125,10 @@ func detectorSpecs() []detectorSpec {
 			}),
 		spec("scan", false, func(c *behaviourConfig) network.ScanConfig { return c.Scan },
 			func(c network.ScanConfig, _ *geoip.DB, l behave.Limits) behave.Detector { return network.NewScan(c, l) }),
+		spec("probe", false, func(c *behaviourConfig) network.ProbeConfig { return c.Probe },
+			func(c network.ProbeConfig, _ *geoip.DB, l behave.Limits) behave.Detector {
+				return network.NewProbe(c, l)
+			}),
 		spec("mass_access", false, func(c *behaviourConfig) access.MassConfig { return c.MassAccess },
 			func(c access.MassConfig, _ *geoip.DB, l behave.Limits) behave.Detector { return access.NewMass(c, l) }),
 		spec("silence", false, func(c *behaviourConfig) telemetry.SilenceConfig { return c.Silence },
