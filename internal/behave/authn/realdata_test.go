@@ -151,6 +151,9 @@ var crowdsecCases = []crowdsecCase{
 		"Vigie's bruteforce stays under its 10 failures in 10 min; CrowdSec's ssh-bf bucket (capacity 5, leak 10 s) overflows at 6."},
 	{name: "ssh-slow-bf", detector: "bruteforce", why: "22 invalid-user lines, one every 30 s. CrowdSec's slow bucket (capacity 10, leak 60 s) overflows; " +
 		"its fast one leaks 1 per 10 s and never does. Vigie's fast rule is 10 in 10 min: the 10th line comes 4.5 min after the first, so it is a brute force, not a slow one."},
+	{name: "aws-bf", why: "six failed AWS console logins (CloudTrail ConsoleLogin, responseElements Failure) for one account from 1.2.3.4 in one second. " +
+		"CrowdSec's aws-bf bucket has capacity 5; Vigie's brute force is 10 failures in 10 min for every kind of login. Vigie stays silent: " +
+		"a lower threshold for console logins alone is not done (noted on issue 4)."},
 	{name: "opnsense-sshd", detector: "bruteforce", why: "10 invalid-user lines in 4 s (RFC 5424 syslog): 10 failures in 10 min."},
 	{name: "ssh-generic-test", why: "a trigger scenario that fires on one failure for a marker user name, from 127.0.0.1: " +
 		"one failure is no brute force, and AuthOf treats the loopback address as no source."},
