@@ -14,6 +14,7 @@ import (
 	"github.com/bradleyjkemp/sigma-go/evaluator/modifiers"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
 )
 
@@ -281,26 +282,7 @@ func (p *peerRule) match(ctx context.Context, ev map[string]any, eventID string)
 // numbers as int (sigma-go's numeric comparisons accept int and float64,
 // not int64 or json.Number), booleans, nil for a Null value, and a
 // []any for a field with several values.
-func peerEvent(e *event.Event) map[string]any {
-	m := make(map[string]any, len(e.Fields))
-	for i := 0; i < len(e.Fields); {
-		j := i + 1
-		for j < len(e.Fields) && e.Fields[j].Name == e.Fields[i].Name {
-			j++
-		}
-		if j-i == 1 {
-			m[e.Fields[i].Name] = peerValue(e.Fields[i])
-		} else {
-			vs := make([]any, 0, j-i)
-			for _, f := range e.Fields[i:j] {
-				vs = append(vs, peerValue(f))
-			}
-			m[e.Fields[i].Name] = vs
-		}
-		i = j
-	}
-	return m
-}
+func peerEvent(e *event.Event) map[string]any { return detect.FieldMap(e, peerValue) }
 
 func peerValue(f event.Field) any {
 	switch f.Type {

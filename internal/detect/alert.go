@@ -356,7 +356,11 @@ func (a *Alert) JSON(file string) JSON {
 
 // Fields renders an event's fields as a JSON object: a field with several
 // values becomes an array, numbers and booleans keep their type.
-func Fields(e *event.Event) map[string]any {
+func Fields(e *event.Event) map[string]any { return FieldMap(e, value) }
+
+// FieldMap renders an event's fields as a map, each value converted by
+// conv; a field with several values becomes a []any.
+func FieldMap(e *event.Event, conv func(event.Field) any) map[string]any {
 	m := make(map[string]any, len(e.Fields))
 	for i := 0; i < len(e.Fields); {
 		j := i + 1
@@ -364,11 +368,11 @@ func Fields(e *event.Event) map[string]any {
 			j++
 		}
 		if j-i == 1 {
-			m[e.Fields[i].Name] = value(e.Fields[i])
+			m[e.Fields[i].Name] = conv(e.Fields[i])
 		} else {
 			vs := make([]any, 0, j-i)
 			for _, f := range e.Fields[i:j] {
-				vs = append(vs, value(f))
+				vs = append(vs, conv(f))
 			}
 			m[e.Fields[i].Name] = vs
 		}
