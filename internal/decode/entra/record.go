@@ -3,6 +3,7 @@ package entra
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/vigie-sec/vigie/internal/decode/jsonframe"
 	"net/netip"
 	"slices"
 	"strings"
@@ -384,43 +385,35 @@ type target struct {
 // 22 ms then 16 ms per 1,000 records).
 func targets(rec []byte, diagnostic bool) []target {
 	if diagnostic {
-		rec = member(rec, "properties")
+		rec = jsonframe.Member(rec, "properties")
 	}
-	array := member(rec, "targetResources")
+	array := jsonframe.Member(rec, "targetResources")
 	if len(array) == 0 || array[0] != '[' {
 		return nil
 	}
 	var ts []target
-	for i := 1; ; i++ {
-		i = skipSpace(array, i)
-		if i >= len(array) || array[i] != '{' {
-			return ts
+	jsonframe.EachElement(array, func(el []byte) bool {
+		if el[0] != '{' {
+			return false
 		}
-		end := skipValue(array, i)
 		var t target
-		eachMember(array[i:end], func(key, value []byte) bool {
+		jsonframe.EachMember(el, func(key, value []byte) bool {
 			switch {
-			case equalFold(key, "id"):
+			case jsonframe.EqualFold(key, "id"):
 				t.ID = jsonString(value)
-			case equalFold(key, "displayName"):
+			case jsonframe.EqualFold(key, "displayName"):
 				t.DisplayName = jsonString(value)
-			case equalFold(key, "type"):
+			case jsonframe.EqualFold(key, "type"):
 				t.Type = jsonString(value)
-			case equalFold(key, "userPrincipalName"):
+			case jsonframe.EqualFold(key, "userPrincipalName"):
 				t.UserPrincipalName = jsonString(value)
 			}
 			return true
 		})
 		ts = append(ts, t)
-		i = skipSpace(array, end)
-		if i >= len(array) || array[i] != ',' {
-			return ts
-		}
-	}
-}
-
-func equalFold(b []byte, s string) bool {
-	return len(b) == len(s) && strings.EqualFold(string(b), s)
+		return true
+	})
+	return ts
 }
 
 // jsonString returns the text of a JSON string value, or "" for any other

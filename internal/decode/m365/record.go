@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vigie-sec/vigie/internal/decode/jsonframe"
 	"net/netip"
 	"slices"
 	"sort"
@@ -170,7 +171,7 @@ func (d *recordDecoder) merge(inner []byte, outer []event.Field, e *event.Event)
 // member, as a JSON string (Search-UnifiedAuditLog) or an object, or nil.
 // rec must be valid JSON.
 func auditData(rec []byte) []byte {
-	raw := member(rec, "AuditData")
+	raw := jsonframe.Member(rec, "AuditData")
 	switch {
 	case len(raw) > 0 && raw[0] == '{':
 		return raw
