@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -101,5 +102,54 @@ type Store interface {
 	Searcher
 	Scanner
 	Pruner
+	Records
+	Auditor
 	Close() error
+}
+
+// ErrNoRecord is returned by GetRecord for an unknown record.
+var ErrNoRecord = errors.New("record not found")
+
+// Record is one of Vigie's own documents (an incident, a decision, an
+// indicator, a hunt), kept as JSON under its kind and ID.
+type Record struct {
+	Kind    string
+	ID      string
+	Body    []byte // JSON
+	Updated time.Time
+}
+
+// Records keeps Vigie's own documents. Writes are durable when they
+// return, like Append.
+type Records interface {
+	// PutRecord creates or replaces the record kind/id.
+	PutRecord(ctx context.Context, r Record) error
+	// GetRecord returns the record kind/id, or ErrNoRecord.
+	GetRecord(ctx context.Context, kind, id string) (Record, error)
+	// ListRecords returns every record of kind, by ID.
+	ListRecords(ctx context.Context, kind string) ([]Record, error)
+	// DeleteRecord removes kind/id; removing a missing record is not an
+	// error.
+	DeleteRecord(ctx context.Context, kind, id string) error
+}
+
+// AuditEntry is one line of the audit log: who did what, when, from
+// where. Entries are only ever appended.
+type AuditEntry struct {
+	Seq    int64           `json:"seq"` // set by AppendAudit, from 1 up
+	Time   time.Time       `json:"time"`
+	Actor  string          `json:"actor"`            // a user, "policy:NAME" or "system"
+	Action string          `json:"action"`           // "decision.create", "incident.status"…
+	Target string          `json:"target,omitempty"` // what it was done to: "incident/7", "decision/12"
+	Remote string          `json:"remote,omitempty"` // the client's address
+	Detail json.RawMessage `json:"detail,omitempty"`
+}
+
+// Auditor keeps the audit log.
+type Auditor interface {
+	// AppendAudit stores e durably and sets its Seq.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AuditLog returns up to limit entries whose Seq is above after, in
+	// order; target, when not empty, keeps only the entries about it.
+	AuditLog(ctx context.Context, after int64, limit int, target string) ([]AuditEntry, error)
 }

@@ -10,7 +10,7 @@ import (
 
 // schemaVersion is stored in PRAGMA user_version. Open refuses a file with
 // a higher version, written by a newer Vigie.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // schema creates the tables of a new store.
 //
@@ -69,6 +69,29 @@ CREATE TABLE meta (
 	value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES ('last_id', 0);
+` + schemaV2
+
+// schemaV2 adds Vigie's own documents (store.Records) and the audit log
+// (store.Auditor) to version 1. Records are small JSON documents keyed by
+// kind and ID; the audit log's seq is its order.
+const schemaV2 = `
+CREATE TABLE records (
+	kind    TEXT NOT NULL,
+	id      TEXT NOT NULL,
+	updated INTEGER NOT NULL,
+	body    BLOB NOT NULL,
+	PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE TABLE audit (
+	seq    INTEGER PRIMARY KEY,
+	time   INTEGER NOT NULL,
+	actor  TEXT NOT NULL,
+	action TEXT NOT NULL,
+	target TEXT NOT NULL,
+	remote TEXT NOT NULL,
+	detail BLOB
+);
+CREATE INDEX audit_target ON audit(target, seq);
 `
 
 // entityPrefixes names the indexed entity fields in their terms. They are
@@ -130,12 +153,16 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 	case version > schemaVersion:
 		return fmt.Errorf("store has schema version %d, newer than this program's %d: use a newer vigie", version, schemaVersion)
 	}
+	ddl := schema
+	if version == 1 {
+		ddl = schemaV2
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("creating schema: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("creating schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {

@@ -41,6 +41,8 @@ func Run(t *testing.T, open Open) {
 		{"PruneBySize", testPruneBySize},
 		{"Concurrent", testConcurrent},
 		{"Reopen", testReopen},
+		{"Records", testRecords},
+		{"Audit", testAudit},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}

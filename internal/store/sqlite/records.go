@@ -1,0 +1,167 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigie-sec/vigie/internal/store"
+)
+
+// write runs f on the writer connection in a transaction, holding the
+// write gate.
+func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer s.unlockWrite()
+	if s.closed {
+		return errors.New("store is closed")
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// PutRecord creates or replaces a record.
+func (s *Store) PutRecord(ctx context.Context, r store.Record) error {
+	if r.Kind == "" || r.ID == "" {
+		return fmt.Errorf("putting record: kind and id are required")
+	}
+	if r.Updated.IsZero() {
+		r.Updated = time.Now()
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			"INSERT INTO records(kind, id, updated, body) VALUES (?, ?, ?, ?) "+
+				"ON CONFLICT(kind, id) DO UPDATE SET updated = excluded.updated, body = excluded.body",
+			r.Kind, r.ID, timeToNanos(r.Updated), r.Body)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("putting record %s/%s: %w", r.Kind, r.ID, err)
+	}
+	return nil
+}
+
+// GetRecord returns one record, or store.ErrNoRecord.
+func (s *Store) GetRecord(ctx context.Context, kind, id string) (store.Record, error) {
+	r := store.Record{Kind: kind, ID: id}
+	var updated int64
+	err := s.readers.QueryRowContext(ctx, "SELECT updated, body FROM records WHERE kind = ? AND id = ?", kind, id).
+		Scan(&updated, &r.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("%s %s: %w", kind, id, store.ErrNoRecord)
+	}
+	if err != nil {
+		return r, fmt.Errorf("reading record %s/%s: %w", kind, id, err)
+	}
+	r.Updated = nanosToTime(updated)
+	return r, nil
+}
+
+// ListRecords returns every record of a kind, by ID.
+func (s *Store) ListRecords(ctx context.Context, kind string) ([]store.Record, error) {
+	rows, err := s.readers.QueryContext(ctx, "SELECT id, updated, body FROM records WHERE kind = ? ORDER BY id", kind)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s records: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []store.Record
+	for rows.Next() {
+		r := store.Record{Kind: kind}
+		var updated int64
+		if err := rows.Scan(&r.ID, &updated, &r.Body); err != nil {
+			return nil, fmt.Errorf("listing %s records: %w", kind, err)
+		}
+		r.Updated = nanosToTime(updated)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing %s records: %w", kind, err)
+	}
+	return out, nil
+}
+
+// DeleteRecord removes a record.
+func (s *Store) DeleteRecord(ctx context.Context, kind, id string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM records WHERE kind = ? AND id = ?", kind, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("deleting record %s/%s: %w", kind, id, err)
+	}
+	return nil
+}
+
+// AppendAudit stores an audit entry and sets its Seq.
+func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
+	if e.Actor == "" || e.Action == "" {
+		return fmt.Errorf("audit entry needs an actor and an action")
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	var detail []byte
+	if len(e.Detail) > 0 {
+		detail = e.Detail
+	}
+	var seq int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx,
+			"INSERT INTO audit(time, actor, action, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+			timeToNanos(e.Time), e.Actor, e.Action, e.Target, e.Remote, detail).Scan(&seq)
+	})
+	if err != nil {
+		return fmt.Errorf("writing audit entry: %w", err)
+	}
+	e.Seq = seq
+	return nil
+}
+
+// AuditLog returns audit entries after seq, in order.
+func (s *Store) AuditLog(ctx context.Context, after int64, limit int, target string) ([]store.AuditEntry, error) {
+	if limit <= 0 || limit > store.MaxLimit {
+		limit = store.MaxLimit
+	}
+	q := "SELECT seq, time, actor, action, target, remote, detail FROM audit WHERE seq > ?"
+	args := []any{after}
+	if target != "" {
+		q += " AND target = ?"
+		args = append(args, target)
+	}
+	q += " ORDER BY seq LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.readers.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var e store.AuditEntry
+		var t int64
+		var detail []byte
+		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Target, &e.Remote, &detail); err != nil {
+			return nil, fmt.Errorf("reading audit log: %w", err)
+		}
+		e.Time = nanosToTime(t)
+		if len(detail) > 0 {
+			e.Detail = detail
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading audit log: %w", err)
+	}
+	return out, nil
+}
