@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-sec/vigie/internal/behave/catalog"
 )
 
 // serveConfig is the YAML shape of "vigie serve --config FILE". Flags
@@ -72,7 +74,7 @@ type detectionConfig struct {
 	// GeoIPASN is an optional ASN database, for logins from new networks.
 	GeoIPASN string `yaml:"geoip_asn"`
 	// Behaviour holds each detector's parameters, defaults filled in.
-	Behaviour behaviourConfig `yaml:"behaviour"`
+	Behaviour catalog.Config `yaml:"behaviour"`
 }
 
 // maxConfigSize bounds a config file, as every YAML input is bounded.
@@ -84,7 +86,7 @@ var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 // names the file and line.
 func loadConfig(path string) (*serveConfig, error) {
 	var cfg serveConfig
-	cfg.Detection.Behaviour = defaultBehaviourConfig()
+	cfg.Detection.Behaviour = catalog.DefaultConfig()
 	if path == "" {
 		return &cfg, nil
 	}

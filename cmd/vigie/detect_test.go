@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/api"
+	"github.com/vigie-sec/vigie/internal/behave/catalog"
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/shareddata"
 )
@@ -417,7 +418,7 @@ func TestBehaviourConfig(t *testing.T) {
 	if b.BruteForce.Failures != 20 || b.BruteForce.Window != 5*time.Minute {
 		t.Errorf("bruteforce config = %+v, want failures 20 in 5m", b.BruteForce)
 	}
-	if def := defaultBehaviourConfig(); b.Spray != def.Spray || b.BruteForce.SlowFailures != def.BruteForce.SlowFailures {
+	if def := catalog.DefaultConfig(); b.Spray != def.Spray || b.BruteForce.SlowFailures != def.BruteForce.SlowFailures {
 		t.Errorf("keys left out lost their defaults: spray %+v, slow failures %d", b.Spray, b.BruteForce.SlowFailures)
 	}
 	bad := filepath.Join(dir, "bad.yaml")

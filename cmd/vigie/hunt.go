@@ -26,6 +26,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vigie-sec/vigie/internal/api"
+	"github.com/vigie-sec/vigie/internal/behave/catalog"
 	formats "github.com/vigie-sec/vigie/internal/decode/detect"
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
@@ -132,7 +133,7 @@ Output: one line per detection (text), one JSON object per line (--json):
 	fl.StringVar(&o.format, "format", "", "force the input format instead of detecting it per file")
 	fl.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "files read in parallel")
 	fl.BoolVar(&noBar, "no-progress", false, "do not draw a progress bar")
-	fl.StringSliceVar(&detectors, "detectors", nil, "behaviour detectors to run besides the rules: all, or some of "+strings.Join(detectorNames(), ","))
+	fl.StringSliceVar(&detectors, "detectors", nil, "behaviour detectors to run besides the rules: all, or some of "+strings.Join(catalog.Names(), ","))
 	fl.StringVar(&geoDB, "geoip", "", "GeoIP .mmdb city database for the travel and newplace detectors")
 	fl.StringVar(&configPath, "config", "", "serve's YAML configuration: its detection section (rules, detectors and their parameters) applies")
 	fl.IntVar(&o.maxCorrelated, "max-correlated", 2_000_000, "most matches kept for correlation rules; beyond it correlations are incomplete and the summary says so")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/auth"
+	"github.com/vigie-sec/vigie/internal/behave/catalog"
 	"github.com/vigie-sec/vigie/internal/decode/detect"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
 	decsyslog "github.com/vigie-sec/vigie/internal/decode/syslog"
@@ -88,7 +89,7 @@ are rejected with the file and line. Flags override the file.`,
 	f.StringVar(&flags.Syslog.UDP, "syslog-udp", "", "syslog UDP address, e.g. :514 (default off)")
 	f.StringVar(&flags.Syslog.TCP, "syslog-tcp", "", "syslog TCP address, e.g. :601 (default off)")
 	f.StringArrayVar(&flags.Detection.Rules, "rules", nil, "Sigma rule file or folder to run on every stored event (repeatable; added to the config's)")
-	f.StringSliceVar(&flags.Detection.Detectors, "detectors", nil, "behaviour detectors to run on every stored event: all, or some of "+strings.Join(detectorNames(), ","))
+	f.StringSliceVar(&flags.Detection.Detectors, "detectors", nil, "behaviour detectors to run on every stored event: all, or some of "+strings.Join(catalog.Names(), ","))
 	f.StringVar(&flags.Detection.GeoIP, "geoip", "", "GeoIP .mmdb city database for the travel and newplace detectors")
 	return cmd
 }
