@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -153,25 +152,9 @@ func fileOf(ref string) string {
 // database with ASN fields. The CSV gives no accuracy radius: records are
 // written with radius 0, so travel measures centre to centre.
 func writeGeoIP(path string, geoCSV io.Reader) error {
-	rows, err := csv.NewReader(geoCSV).ReadAll()
+	recs, err := geoiptest.ReadCSV(geoCSV)
 	if err != nil {
-		return fmt.Errorf("reading geo.csv: %w", err)
-	}
-	var recs []geoiptest.Record
-	for i, r := range rows {
-		if i == 0 {
-			continue
-		}
-		if len(r) != 6 {
-			return fmt.Errorf("geo.csv:%d: %d fields, want 6", i+1, len(r))
-		}
-		lat, err1 := strconv.ParseFloat(r[2], 64)
-		lon, err2 := strconv.ParseFloat(r[3], 64)
-		asn, err3 := strconv.ParseUint(r[4], 10, 32)
-		if err := cmp.Or(err1, err2, err3); err != nil {
-			return fmt.Errorf("geo.csv:%d: %w", i+1, err)
-		}
-		recs = append(recs, geoiptest.Record{CIDR: r[0], Country: r[1], Lat: lat, Lon: lon, ASN: uint32(asn), Org: r[5]})
+		return err
 	}
 	f, err := os.Create(path)
 	if err != nil {

@@ -46,8 +46,14 @@ type LiveConfig struct {
 	// correlation windows are closed as if event time had moved on by as
 	// much; default 1 m. Set it to the correlation lateness.
 	IdleAfter time.Duration
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// OnAlerts, when set, is given each batch of alerts once they are
+	// stored (their IDs set), on the detection goroutine: incidents,
+	// response policies and notifications take them from there. It
+	// must not keep detection waiting long. After a crash, alerts of
+	// events matched again are given again.
+	OnAlerts func(ctx context.Context, alerts []*event.Event)
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Live runs the rule set over every event the store commits, in commit
@@ -316,8 +322,36 @@ func (l *Live) storePending(ctx context.Context) error {
 		lv, _ := a.Get("rule.level")
 		l.metrics.alerts.WithLabelValues(lv).Inc()
 	}
+	stored := l.pending
 	l.pending = nil
+	if l.cfg.OnAlerts != nil {
+		l.cfg.OnAlerts(ctx, stored)
+	}
 	return nil
+}
+
+// Drain runs detection over every event stored so far, then closes the
+// open correlation windows and behaviour detectors' state as a hunt does
+// at the end of its files, stores the alerts, and saves the state. It is
+// for one-shot runs and tests; Run is the live loop.
+func (l *Live) Drain(ctx context.Context) error {
+	for {
+		n, err := l.step(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	now := l.cfg.Now()
+	for _, a := range l.engine.Flush() {
+		l.pending = append(l.pending, a.ToEvent(now))
+	}
+	if err := l.storePending(ctx); err != nil {
+		return err
+	}
+	return l.save()
 }
 
 // Describe and Collect make Live a prometheus.Collector.
