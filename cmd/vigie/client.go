@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -90,4 +91,44 @@ func (f *clientFlags) get(ctx context.Context, token, path string, v url.Values,
 		return body, fmt.Errorf("decoding answer: %w", err)
 	}
 	return body, nil
+}
+
+// send sends an authenticated request with body (JSON, or none when nil)
+// to path and decodes the JSON answer into dst (ignored when nil).
+func (f *clientFlags) send(ctx context.Context, token, method, path string, body, dst any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, f.url(path), rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("contacting server: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("reading answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return apiError(resp, b)
+	}
+	if dst == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("decoding answer: %w", err)
+	}
+	return nil
 }

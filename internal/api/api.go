@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +17,9 @@ import (
 	"github.com/vigie-sec/vigie/internal/store"
 )
 
-// Authenticator checks a request's credentials.
+// Authenticator checks a request's credentials and names who sent it.
 type Authenticator interface {
-	Check(r *http.Request) bool
+	Identify(r *http.Request) (who string, ok bool)
 }
 
 // Sources reports per-source counters.
@@ -86,14 +87,23 @@ func New(cfg Config) http.Handler {
 
 func (s *server) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.cfg.Auth.Check(r) {
+		who, ok := s.cfg.Auth.Identify(r)
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
 			writeJSON(w, http.StatusUnauthorized, &Error{Code: "unauthorized",
 				Message: "missing or wrong API token: send Authorization: Bearer <token> (see <data>/admin.token)"})
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, who)))
 	})
+}
+
+type actorKey struct{}
+
+// actor returns who sent r, as the authenticator named them.
+func actor(r *http.Request) string {
+	who, _ := r.Context().Value(actorKey{}).(string)
+	return who
 }
 
 func (s *server) handle(f func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
