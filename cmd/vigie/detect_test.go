@@ -245,13 +245,23 @@ func TestBundledRules(t *testing.T) {
 		t.Error("OpenSSH_2k: a brute-force alert groups failures without an address")
 	}
 
-	// Stratus CloudTrail: the three trail-tampering techniques, nothing else.
+	// Stratus CloudTrail: the three trail-tampering techniques, the three
+	// shares with another account, and the four credential-access
+	// techniques that read secrets, parameters or instance passwords (one
+	// correlation per detonation, each by its own identity); nothing else.
 	files := map[string]int{}
+	harvesters := map[string]bool{}
 	for _, j := range hunt(shareddata.Path(t, "cloudtrail/stratus")) {
+		if j.Kind == detect.KindCorrelation {
+			harvesters[j.Group["userIdentity.arn"]] = true
+			continue
+		}
 		files[filepath.Base(j.File)]++
 	}
 	want := map[string]int{"aws.defense-evasion.cloudtrail-delete.json": 1,
-		"aws.defense-evasion.cloudtrail-event-selectors.json": 1, "aws.defense-evasion.cloudtrail-stop.json": 1}
+		"aws.defense-evasion.cloudtrail-event-selectors.json": 1, "aws.defense-evasion.cloudtrail-stop.json": 1,
+		"aws.exfiltration.ec2-share-ami.json": 1, "aws.exfiltration.ec2-share-ebs-snapshot.json": 1,
+		"aws.exfiltration.rds-share-snapshot.json": 1}
 	if len(files) != len(want) {
 		t.Errorf("CloudTrail detections by file = %v, want %v", files, want)
 	}
@@ -259,6 +269,21 @@ func TestBundledRules(t *testing.T) {
 		if files[f] != n {
 			t.Errorf("%s: %d detections, want %d", f, files[f], n)
 		}
+	}
+	// The identities of the detonations of
+	// aws.credential-access.{ec2-get-password-data,
+	// secretsmanager-batch-retrieve-secrets, secretsmanager-retrieve-secrets,
+	// ssm-retrieve-securestring-parameters}.json.
+	for _, arn := range []string{
+		"arn:aws:sts::457448411975:assumed-role/stratus-red-team-ec2-get-password-data-role/aws-go-sdk-1722375070115152000",
+		"arn:aws:iam::165109126369:user/christophe", "arn:aws:iam::903144391865:user/christophe",
+		"arn:aws:iam::933175858973:user/christophe"} {
+		if !harvesters[arn] {
+			t.Errorf("no bulk secret retrieval alert for %s", arn)
+		}
+	}
+	if len(harvesters) != 4 {
+		t.Errorf("bulk secret retrieval alerts for %d identities, want 4: %v", len(harvesters), harvesters)
 	}
 
 	// EVTX attack samples: the two files named for a cleared log are
