@@ -138,3 +138,20 @@ func selfSigned(t *testing.T) (tls.Certificate, string) {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
 }
+
+// waitStats waits up to 5s for the target's counters to satisfy ok: they
+// are updated just after the receiver has answered.
+func waitStats(t *testing.T, n *Notifier, target string, ok func(Stats) bool, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s, _ := n.Stats(target)
+		if ok(s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: stats %+v, want %s", target, s, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

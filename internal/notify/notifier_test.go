@@ -114,9 +114,7 @@ func TestHangingTargetDelaysNobody(t *testing.T) {
 		next(t, got, 2*time.Second, "notification at the working target while the other hangs")
 	}
 	t.Logf("working target got its 3 notifications %s after the storm", time.Since(began))
-	if s, _ := n.Stats("works"); s.Sent != 4 {
-		t.Errorf("working target: %+v, want 4 sent", s)
-	}
+	waitStats(t, n, "works", func(s Stats) bool { return s.Sent == 4 }, "4 sent")
 }
 
 // Routes decide who is told what: min_level high does not send medium.
@@ -234,17 +232,7 @@ func TestRetriesThenFails(t *testing.T) {
 				next(t, got, 5*time.Second, "attempt")
 			}
 			nothing(t, got, 300*time.Millisecond, "attempt beyond the retries")
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				s, _ := n.Stats("h")
-				if s.Failed == 1 && s.Sent == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("stats %+v, want 1 failed, 0 sent", s)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			waitStats(t, n, "h", func(s Stats) bool { return s.Failed == 1 && s.Sent == 0 }, "1 failed, 0 sent")
 		})
 	}
 }
