@@ -13,10 +13,10 @@ import (
 
 // Bounds on what analysts write.
 const (
-	maxNoteLen   = 64 << 10
-	maxTextLen   = 1024 // title, reason, assignee, one tag
-	maxTags      = 64
-	maxNotes     = 10_000
+	maxNoteLen = 64 << 10
+	maxTextLen = 1024 // title, reason, assignee, one tag
+	maxTags    = 64
+	maxNotes   = 10_000
 )
 
 // ErrInput is matched by errors about an analyst's input.

@@ -15,6 +15,7 @@ const maxRawFirst = 1 << 20
 // alertValue is one entity value of an alert.
 type alertValue struct {
 	field, spelling, value, key string
+	seenAs                      string // the incident's field for it, when another
 }
 
 // parsedAlert is what grouping needs of one alert event.

@@ -343,7 +343,11 @@ func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
 			switch {
 			case inc.Status == StatusMerged || !m.inWindow(inc, &p.ref):
 			case inc.Status.Open() && len(inc.Alerts) < m.cfg.MaxAlerts:
-				shared[id] = append(shared[id], e)
+				v := e
+				if there := inc.Entity(e.field, e.value); there != nil && there.Field != e.field {
+					v.seenAs = there.Field
+				}
+				shared[id] = append(shared[id], v)
 			default: // closed, or full
 				related = append(related, id)
 			}
@@ -450,7 +454,11 @@ func describeShared(vs []alertValue) string {
 func describeValues(vs []alertValue) string {
 	parts := make([]string, 0, len(vs))
 	for _, v := range vs {
-		parts = append(parts, v.field+" "+v.value)
+		s := v.field + " " + v.value
+		if v.seenAs != "" {
+			s += " (there as " + v.seenAs + ")"
+		}
+		parts = append(parts, s)
 	}
 	if len(parts) > 3 {
 		parts = append(parts[:3], fmt.Sprintf("%d more", len(parts)-3))
