@@ -54,7 +54,7 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 	case "false", "0", "", "null":
 		*b = false
 	default:
-		return fmt.Errorf("%s is not a boolean", quoteShort(string(data)))
+		return fmt.Errorf("%s is not a boolean", shorten(string(data)))
 	}
 	return nil
 }
@@ -76,7 +76,7 @@ func (s *flexString) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	if _, err := strconv.ParseFloat(string(data), 64); err != nil {
-		return fmt.Errorf("%s is not a string or number", quoteShort(string(data)))
+		return fmt.Errorf("%s is not a string or number", shorten(string(data)))
 	}
 	*s = flexString(data)
 	return nil

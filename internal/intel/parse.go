@@ -179,7 +179,9 @@ func readLimited(r io.Reader, max int64, source string) ([]byte, error) {
 }
 
 // jsonError turns an error of encoding/json about data into a ParseError
-// with the line and column of its offset, when it has one.
+// with the line and column of its offset, when it has one: the byte at
+// fault for a syntax error, the first byte of an object or array, or the
+// last byte of a literal, of the wrong type.
 func jsonError(source string, data []byte, err error, what string) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -193,7 +195,8 @@ func jsonError(source string, data []byte, err error, what string) error {
 	if off < 0 {
 		return &ParseError{Source: source, Msg: what, Err: err}
 	}
-	line, col := position(data, off)
+	// Offset counts the bytes read, the one at fault included.
+	line, col := position(data, off-1)
 	return &ParseError{Source: source, Line: line, Col: col, Msg: what, Err: err}
 }
 

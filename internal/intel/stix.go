@@ -185,7 +185,7 @@ func checkTimestamp(raw json.RawMessage) error {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return fmt.Errorf("%s is not a timestamp string", quoteShort(string(raw)))
+		return fmt.Errorf("%s is not a timestamp string", shorten(string(raw)))
 	}
 	if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
 		return fmt.Errorf("%q is not an RFC 3339 timestamp", s)
@@ -223,4 +223,12 @@ func quoteShort(s string) string {
 		return fmt.Sprintf("%q…", s[:120])
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// shorten cuts s to 120 bytes for an error message.
+func shorten(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
 }
