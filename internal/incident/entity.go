@@ -75,10 +75,16 @@ var usualFields = []string{event.SourceIP, event.HostName, event.UserName, "sour
 
 // EntityView gathers what the store and the Manager know of one entity
 // value (user.name, host.name, source.ip or destination.ip; an address
-// is searched in both address fields). m may be nil: no incident is
-// listed then.
+// is searched in both address fields). The store is searched for the
+// value's spellings that grouping compares equal: those the Manager's
+// incidents met (CORP\alice for alice), a user's value@…, a host's
+// fully qualified names. m may be nil: no incident is listed then.
 func EntityView(ctx context.Context, s store.Searcher, m *Manager, field, value string) (*EntityInfo, error) {
-	expr := EntityExpr(field, value)
+	var spellings []string
+	if m != nil {
+		spellings = m.spellings(field, value)
+	}
+	expr := EntityExpr(field, value, spellings...)
 	if expr == nil {
 		return nil, fmt.Errorf("entity %s: %w: the store is searched by %v only", field, ErrInput, event.EntityFields())
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/sigma"
+	"github.com/vigie-sec/vigie/internal/store"
 	"github.com/vigie-sec/vigie/internal/store/sqlite"
 )
 
@@ -108,3 +109,24 @@ func incidentOf(t *testing.T, m *Manager, a *event.Event) *Incident {
 }
 
 var alice = Actor{Name: "alice.analyst", Remote: "192.0.2.10"}
+
+// openStoreF opens a store for a fuzz target, closed when it ends.
+func openStoreF(f *testing.F) *sqlite.Store {
+	st, err := sqlite.Open(filepath.Join(f.TempDir(), "events.db"), sqlite.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	return st
+}
+
+// nopRecords is a store.Records that holds nothing, for tests that only
+// check New's arguments.
+type nopRecords struct{}
+
+func (nopRecords) PutRecord(context.Context, store.Record) error { return nil }
+func (nopRecords) GetRecord(context.Context, string, string) (store.Record, error) {
+	return store.Record{}, store.ErrNoRecord
+}
+func (nopRecords) ListRecords(context.Context, string) ([]store.Record, error) { return nil, nil }
+func (nopRecords) DeleteRecord(context.Context, string, string) error          { return nil }

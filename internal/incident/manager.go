@@ -219,6 +219,29 @@ func (m *Manager) IncidentOf(alert event.ID) (int64, bool) {
 	return id, ok
 }
 
+// spellings returns the spellings the incidents met of an entity value,
+// at most maxSearchSpellings.
+func (m *Manager) spellings(field, value string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := entityKey(field, Normalize(field, value))
+	var out []string
+	for id := range m.byEntity[key] {
+		for _, e := range m.incidents[id].Entities {
+			if entityKey(e.Field, e.Value) != key {
+				continue
+			}
+			for _, s := range e.Spellings {
+				if !slices.Contains(out, s) && len(out) < maxSearchSpellings {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Filter selects incidents for List. Zero fields select any.
 type Filter struct {
 	Status   Status

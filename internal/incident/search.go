@@ -8,8 +8,11 @@ import (
 	"github.com/vigie-sec/vigie/internal/query"
 )
 
-// maxSearchEntities bounds the entities one timeline search names.
-const maxSearchEntities = 64
+// Bounds of the searches for entities.
+const (
+	maxSearchEntities  = 64 // entities one timeline search names
+	maxSearchSpellings = 32 // spellings one entity view searches
+)
 
 // searchFields returns the stored fields an entity value of field is
 // searched in: both address fields for an address, and only the fields
