@@ -97,14 +97,16 @@ func cefSeverity(level string) int {
 }
 
 // escapeHeader escapes a CEF header field: "\" as "\\" and "|" as "\|".
-// Line breaks, which the header may not contain, become spaces.
+// Line breaks, which the header may not contain, become spaces, and
+// invalid UTF-8 becomes U+FFFD.
 func escapeHeader(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if !strings.ContainsAny(s, "\\|\r\n") {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
-		switch r {
+	for i := range len(s) {
+		switch c := s[i]; c {
 		case '\\':
 			b.WriteString(`\\`)
 		case '|':
@@ -112,21 +114,23 @@ func escapeHeader(s string) string {
 		case '\r', '\n':
 			b.WriteByte(' ')
 		default:
-			b.WriteRune(r)
+			b.WriteByte(c)
 		}
 	}
 	return b.String()
 }
 
 // escapeExtension escapes a CEF extension value: "\" as "\\", "=" as
-// "\=", a line feed as "\n" and a carriage return as "\r".
+// "\=", a line feed as "\n" and a carriage return as "\r"; invalid UTF-8
+// becomes U+FFFD.
 func escapeExtension(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if !strings.ContainsAny(s, "\\=\r\n") {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
-		switch r {
+	for i := range len(s) {
+		switch c := s[i]; c {
 		case '\\':
 			b.WriteString(`\\`)
 		case '=':
@@ -136,7 +140,7 @@ func escapeExtension(s string) string {
 		case '\r':
 			b.WriteString(`\r`)
 		default:
-			b.WriteRune(r)
+			b.WriteByte(c)
 		}
 	}
 	return b.String()

@@ -141,7 +141,7 @@ func TestEmailSTARTTLSAuth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("subject %q: %v", h.Get("Subject"), err)
 	}
-	if want := "[Vigie] CRITICAL incident 12: Connexion échouée pour « admin » (+1 changes)"; subject != want {
+	if want := "[Vigie] CRITICAL incident 12: Connexion échouée pour « admin » (+1 change)"; subject != want {
 		t.Errorf("subject %q, want %q", subject, want)
 	}
 	if !strings.HasPrefix(h.Get("Subject"), "=?utf-8?q?") {

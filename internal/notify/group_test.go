@@ -55,7 +55,7 @@ func TestRateLimitFolds(t *testing.T) {
 		t.Errorf("ready %s with %d changes, %d folded from %v; want rule/6, 1, 5 from rule/2 to rule/5",
 			n.Key, n.Changes, n.Folded, n.FoldedKeys)
 	}
-	if !strings.Contains(n.Text(), "5 more changes were held back by the rate limit (rule/2, rule/3, rule/4, rule/5).") {
+	if !strings.Contains(n.Text(), "5 more changes held back by the rate limit (rule/2, rule/3, rule/4, rule/5).") {
 		t.Errorf("text does not report the folded changes:\n%s", n.Text())
 	}
 	if s := n.Subject(); s != "[Vigie] LOW alert: rule/6 (+5 changes)" {

@@ -148,7 +148,7 @@ func (n *Notification) Subject() string {
 	}
 	b.WriteString(n.Title)
 	if more := n.Changes - 1 + n.Folded; more > 0 {
-		fmt.Fprintf(&b, " (+%d changes)", more)
+		fmt.Fprintf(&b, " (+%s)", changes(more))
 	}
 	return oneLine(b.String())
 }
@@ -171,7 +171,7 @@ func (n *Notification) Text() string {
 	if n.Changes == 1 {
 		fmt.Fprintf(&b, "\n1 change at %s:\n", n.First.UTC().Format(time.RFC3339))
 	} else {
-		fmt.Fprintf(&b, "\n%d changes from %s to %s:\n", n.Changes,
+		fmt.Fprintf(&b, "\n%s from %s to %s:\n", changes(n.Changes),
 			n.First.UTC().Format(time.RFC3339), n.Last.UTC().Format(time.RFC3339))
 	}
 	for _, c := range n.Listed {
@@ -182,16 +182,27 @@ func (n *Notification) Text() string {
 		b.WriteString("\n")
 	}
 	if more := n.Changes - len(n.Listed); more > 0 {
-		fmt.Fprintf(&b, "- and %d more changes\n", more)
+		fmt.Fprintf(&b, "- and %d more %s\n", more, plural(more, "change"))
 	}
 	if n.Folded > 0 {
-		fmt.Fprintf(&b, "\n%d more changes were held back by the rate limit (%s).\n",
-			n.Folded, strings.Join(n.FoldedKeys, ", "))
+		fmt.Fprintf(&b, "\n%d more %s held back by the rate limit (%s).\n",
+			n.Folded, plural(n.Folded, "change"), oneLine(strings.Join(n.FoldedKeys, ", ")))
 	}
 	if n.URL != "" {
 		fmt.Fprintf(&b, "\n%s\n", oneLine(n.URL))
 	}
 	return b.String()
+}
+
+// changes is "1 change" or "N changes".
+func changes(n int) string { return strconv.Itoa(n) + " " + plural(n, "change") }
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // oneLine replaces control characters (line breaks among them) by spaces,

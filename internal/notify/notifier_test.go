@@ -54,7 +54,7 @@ func TestStormBecomesOneNotificationPerTarget(t *testing.T) {
 			t.Errorf("%s: first %s last %s, want %s and %s", name, r.n.First, r.n.Last, t0, t0.Add(999*time.Second))
 		}
 		text := r.n.Text()
-		for _, want := range []string{"1000 changes from 2025-03-01T10:00:00Z to 2025-03-01T10:16:39Z", "- and 980 more changes", "alert 19"} {
+		for _, want := range []string{"1000 changes from 2025-03-01T10:00:00Z to 2025-03-01T10:16:39Z", "- and 980 more changes\n", "alert 19"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s: text lacks %q:\n%s", name, want, text)
 			}

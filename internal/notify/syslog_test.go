@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // readOctetCounted accepts connections on ln one after the other and
@@ -191,14 +192,18 @@ func FuzzCEF(f *testing.F) {
 			t.Fatalf("record has a raw line break: %q", s)
 		}
 		header, fields := parseCEF(t, s)
+		if !utf8.ValidString(s) {
+			t.Fatalf("record is not UTF-8: %q", s)
+		}
+		clean := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 		oneLineHeader := strings.NewReplacer("\r", " ", "\n", " ")
-		if header[3] != oneLineHeader.Replace(version) || header[5] != oneLineHeader.Replace(title) {
+		if header[3] != oneLineHeader.Replace(clean(version)) || header[5] != oneLineHeader.Replace(clean(title)) {
 			t.Errorf("header %q does not give back version %q and title %q", header, version, title)
 		}
-		if text != "" && len(text) < 1000 && fields["msg"] != text {
+		if text != "" && len(text) < 1000 && fields["msg"] != clean(text) {
 			t.Errorf("msg = %q, want %q", fields["msg"], text)
 		}
-		if key != "" && fields["cs1"] != key {
+		if key != "" && fields["cs1"] != clean(key) {
 			t.Errorf("cs1 = %q, want %q", fields["cs1"], key)
 		}
 	})
