@@ -158,7 +158,7 @@ func (n *Notification) Subject() string {
 func (n *Notification) Text() string {
 	var b strings.Builder
 	b.WriteString(oneLine(n.Title) + "\n\n")
-	fmt.Fprintf(&b, "Level: %s\nKind: %s\n", n.Level, n.Kind)
+	fmt.Fprintf(&b, "Level: %s\nKind: %s\n", n.Level, oneLine(n.Kind))
 	if n.Incident != "" {
 		fmt.Fprintf(&b, "Incident: %s\n", oneLine(n.Incident))
 	}
@@ -175,7 +175,7 @@ func (n *Notification) Text() string {
 			n.First.UTC().Format(time.RFC3339), n.Last.UTC().Format(time.RFC3339))
 	}
 	for _, c := range n.Listed {
-		fmt.Fprintf(&b, "- %s [%s] %s: %s", c.Time.UTC().Format(time.RFC3339), c.Level, c.Kind, oneLine(c.Title))
+		fmt.Fprintf(&b, "- %s [%s] %s: %s", c.Time.UTC().Format(time.RFC3339), c.Level, oneLine(c.Kind), oneLine(c.Title))
 		if c.Text != "" {
 			b.WriteString(" — " + oneLine(c.Text))
 		}
