@@ -208,7 +208,7 @@ func (b *builder) discover(ctx context.Context) error {
 		}
 		h.names[r.to] = true
 		since := h.compromised
-		if h.Via == ViaSubject || h.Via == ViaAlert {
+		if h.Via == ViaSubject {
 			since = b.from
 		}
 		if since.IsZero() || r.t.Before(since) {

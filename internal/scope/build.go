@@ -59,7 +59,7 @@ type builder struct {
 	accounts map[string]*accountState // by accountKey
 	hosts    map[string]*hostState    // by hostKey
 	// addrs maps each involved address to the key of the host it belongs
-	// to, "" when it is the subject's or an alert's.
+	// to, "" when it is the subject's.
 	addrs map[string]string
 
 	auth      []authRec // authentications read, by time once discover is done
@@ -121,7 +121,10 @@ func (b *builder) internal(ip string) bool {
 	return false
 }
 
-// addSubject seeds the involved entities from the subject and its alerts.
+// addSubject seeds the involved entities from the subject. The alerts'
+// entities are not added: the subject's lists are the incident's decision
+// (an alert on password spraying names every account tried, not every
+// account taken).
 func (b *builder) addSubject(subj Subject) {
 	for _, a := range subj.Accounts {
 		b.addAccount(a, ViaSubject, "named by the incident", true)
@@ -135,19 +138,6 @@ func (b *builder) addSubject(subj Subject) {
 	}
 	for _, a := range subj.Addresses {
 		b.addAddress(a, "")
-	}
-	for _, al := range subj.Alerts {
-		name, _ := al.Get("rule.name")
-		why := fmt.Sprintf("named by alert %q at %s", name, stamp(al.Time))
-		for _, f := range al.Values(event.UserName) {
-			b.addAccount(f.Value, ViaAlert, why, true)
-		}
-		for _, f := range al.Values(event.HostName) {
-			b.addHost(f.Value, ViaAlert, why, true)
-		}
-		for _, f := range al.Values(event.SourceIP) {
-			b.addAddress(f.Value, "")
-		}
 	}
 }
 
@@ -173,7 +163,7 @@ func (b *builder) addAccount(name, via, reason string, seed bool) *accountState 
 func (b *builder) discoveredAccounts() int {
 	n := 0
 	for _, a := range b.accounts {
-		if a.Via != ViaSubject && a.Via != ViaAlert {
+		if a.Via != ViaSubject {
 			n++
 		}
 	}
@@ -192,7 +182,7 @@ func (b *builder) addHost(name, via, reason string, seed bool) *hostState {
 	if !seed {
 		n := 0
 		for _, h := range b.hosts {
-			if h.Via != ViaSubject && h.Via != ViaAlert {
+			if h.Via != ViaSubject {
 				n++
 			}
 		}

@@ -37,7 +37,6 @@ type Report struct {
 // Why an entity is in the report.
 const (
 	ViaSubject   = "subject"   // named by the incident
-	ViaAlert     = "alert"     // named by one of its alerts
 	ViaLogon     = "logon"     // an involved account logged on to it, or it logged on from an involved address
 	ViaAttempted = "attempted" // an involved address tried and failed to log on to it
 	ViaExposed   = "exposed"   // it logged on interactively to a compromised host

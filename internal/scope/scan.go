@@ -72,7 +72,7 @@ func (b *builder) finish(alerts []*event.Event) {
 		rep.Hosts = append(rep.Hosts, h.Host)
 		gaps = append(gaps, h.line.silentGaps(h.Name, "host", b.cfg, b.from, b.to)...)
 	}
-	order := map[string]int{ViaSubject: 0, ViaAlert: 1, ViaLogon: 2, ViaExposed: 3, ViaAttempted: 4}
+	order := map[string]int{ViaSubject: 0, ViaLogon: 2, ViaExposed: 3, ViaAttempted: 4}
 	slices.SortStableFunc(rep.Accounts, func(x, y Account) int {
 		return cmp.Or(cmp.Compare(order[x.Via], order[y.Via]), strings.Compare(accountKey(x.Name), accountKey(y.Name)))
 	})
