@@ -78,7 +78,10 @@ func authOf(ev *event.Event) (authRec, bool) {
 		case "4624", "4625":
 			lt := get(ev, "LogonType")
 			r.from, r.fromName, r.to, r.toHost = src, get(ev, "WorkstationName"), host, host != ""
-			r.method = "logon type " + lt
+			r.method = "logon"
+			if lt != "" {
+				r.method = "logon type " + lt
+			}
 			if n, ok := logonTypes[lt]; ok {
 				r.method += " (" + n + ")"
 			}
@@ -272,8 +275,14 @@ func (b *builder) movement(alerts []*event.Event) {
 	for _, r := range b.auth {
 		_, byAccount := b.accounts[accountKey(r.account)]
 		_, byAddress := b.addrs[r.from]
-		_, onHost := b.hosts[hostKey(r.to)]
-		exposed := onHost && r.toHost && r.interactive && r.outcome == event.OutcomeSuccess
+		exposed := false
+		if h, ok := b.hosts[hostKey(r.to)]; ok && r.toHost && r.interactive && r.outcome == event.OutcomeSuccess {
+			since := h.compromised
+			if h.Via == ViaSubject {
+				since = b.from
+			}
+			exposed = !since.IsZero() && !r.t.Before(since)
+		}
 		if !byAccount && !byAddress && !exposed {
 			continue
 		}

@@ -118,7 +118,9 @@ type Data struct {
 	Name     string   `json:"name"`
 	Accounts []string `json:"accounts,omitempty"`
 	// Objects are the first MaxObjects distinct objects accessed, by
-	// first access; ObjectsTotal counts every distinct object.
+	// first access; ObjectsTotal counts every distinct object. When the
+	// MaxDistinct budget runs out (Truncated), the objects counted are
+	// the most recent: the store is read newest first.
 	Objects      []Object  `json:"objects"`
 	ObjectsTotal int       `json:"objects_total"`
 	Accesses     int       `json:"accesses"`
