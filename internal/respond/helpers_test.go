@@ -120,6 +120,12 @@ func (c *changes) add(ch Change) {
 	c.list = append(c.list, s)
 }
 
+func (c *changes) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.list...)
+}
+
 func (c *changes) has(s string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
