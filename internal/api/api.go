@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -38,8 +39,18 @@ type Config struct {
 	Bulk    http.Handler // Elasticsearch subset
 	Metrics http.Handler // GET /metrics
 	Version string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Audit receives the audit entries of the actions the API performs
+	// itself; the incident and response managers write their own.
+	Audit store.Auditor
+	// The parts of issue 5; a nil one leaves its routes out (they answer
+	// 404 saying what is not configured).
+	Decisions Decisions
+	Bouncers  Bouncers
+	// BouncerAPI serves the CrowdSec Local API bouncer routes
+	// (/v1/decisions…), authenticated by bouncer keys, not API tokens.
+	BouncerAPI http.Handler
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Error is an API error with its HTTP status and a stable code that
@@ -78,6 +89,21 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /api/v1/alerts", s.auth(s.handle(s.alerts)))
 	mux.Handle("GET /api/v1/sources", s.auth(s.handle(s.sources)))
 	mux.Handle("GET /metrics", s.auth(cfg.Metrics))
+	if cfg.Decisions != nil {
+		mux.Handle("POST /api/v1/decisions", s.auth(s.handle(s.createDecision)))
+		mux.Handle("GET /api/v1/decisions", s.auth(s.handle(s.listDecisions)))
+		mux.Handle("GET /api/v1/decisions/{id}", s.auth(s.handle(s.getDecision)))
+		mux.Handle("DELETE /api/v1/decisions/{id}", s.auth(s.handle(s.revokeDecision)))
+	}
+	if cfg.Bouncers != nil {
+		mux.Handle("POST /api/v1/bouncers", s.auth(s.handle(s.addBouncer)))
+		mux.Handle("GET /api/v1/bouncers", s.auth(s.handle(s.listBouncers)))
+		mux.Handle("DELETE /api/v1/bouncers/{name}", s.auth(s.handle(s.removeBouncer)))
+	}
+	if cfg.BouncerAPI != nil {
+		mux.Handle("/v1/decisions", cfg.BouncerAPI)
+		mux.Handle("/v1/decisions/", cfg.BouncerAPI)
+	}
 	mux.Handle("/api/", s.auth(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)}
 	})))
@@ -281,4 +307,10 @@ func nextCursor(events []*event.Event, limit int) event.ID {
 		return events[len(events)-1].ID
 	}
 	return 0
+}
+
+func jsonDecoder(r io.Reader) *json.Decoder {
+	d := json.NewDecoder(r)
+	d.DisallowUnknownFields()
+	return d
 }
