@@ -116,13 +116,16 @@ func authOf(ev *event.Event) (authRec, bool) {
 		r.interactive = true
 	case get(ev, "appDisplayName") != "":
 		r.to = "Entra ID/" + get(ev, "appDisplayName")
-		r.method = firstOf(get(ev, "clientAppUsed"), get(ev, event.EventAction))
+		r.method = firstOf(get(ev, "clientAppUsed"), get(ev, event.EventAction), "sign-in")
 	case get(ev, event.CloudProvider) == "aws":
-		r.to = "AWS/" + get(ev, event.CloudAccountID)
-		r.method = get(ev, event.EventAction)
+		r.to = "AWS/" + firstOf(get(ev, event.CloudAccountID), "?")
+		r.method = firstOf(get(ev, event.EventAction), "logon")
 	default:
-		r.to = strings.TrimSuffix(firstOf(get(ev, event.EventDataset), get(ev, event.EventProvider), ev.Format)+"/"+get(ev, event.EventProvider), "/")
-		r.method = get(ev, event.EventAction)
+		r.to = firstOf(get(ev, event.EventDataset), get(ev, event.EventProvider), ev.Format, "unknown service")
+		if p := get(ev, event.EventProvider); p != "" && p != r.to {
+			r.to += "/" + p
+		}
+		r.method = firstOf(get(ev, event.EventAction), "logon")
 	}
 	if r.from == "" {
 		r.from = "unknown"

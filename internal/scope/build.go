@@ -91,7 +91,7 @@ func hostKey(name string) string {
 		return name
 	}
 	if i := strings.IndexByte(name, '.'); i > 0 {
-		return name[:i]
+		return strings.TrimSpace(name[:i])
 	}
 	return name
 }

@@ -47,7 +47,7 @@ func shareName(host, share string) string {
 }
 
 func windowsData(ev *event.Event) []access {
-	host := get(ev, event.HostName)
+	host := firstOf(get(ev, event.HostName), "(host not named)")
 	code := get(ev, event.EventCode)
 	files := func(path string) []access {
 		if path == "" {
@@ -85,7 +85,7 @@ func auditdData(ev *event.Event) []access {
 	default:
 		return nil
 	}
-	host := get(ev, event.HostName)
+	host := firstOf(get(ev, event.HostName), "(host not named)")
 	cwd := get(ev, "cwd")
 	var out []access
 	for _, f := range ev.Values("name") {
@@ -218,7 +218,7 @@ func m365Data(ev *event.Event) []access {
 	op := get(ev, event.EventAction)
 	switch {
 	case op == "MailItemsAccessed":
-		box := firstOf(get(ev, "MailboxOwnerUPN"), get(ev, event.UserName))
+		box := firstOf(get(ev, "MailboxOwnerUPN"), get(ev, event.UserName), "(mailbox not named)")
 		ids := values(ev, "Folders.FolderItems.InternetMessageId")
 		if len(ids) == 0 {
 			ids = values(ev, "Folders.Path")
