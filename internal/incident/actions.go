@@ -239,6 +239,8 @@ func (m *Manager) storePair(ctx context.Context, a, b *Incident) error {
 // a merge or split that could not be stored changed them.
 func (m *Manager) reindexLocked() {
 	m.byEntity = map[string]map[int64]bool{}
+	m.byPattern = map[string]map[int64]bool{}
+	m.byMention = map[string]map[int64]bool{}
 	m.byAlert = map[event.ID]int64{}
 	for _, inc := range m.incidents {
 		m.index(inc)
@@ -262,11 +264,12 @@ func (m *Manager) mergeLocked(dst, src *Incident, reason, actor string) {
 		i := slices.IndexFunc(dst.Entities, func(d Entity) bool { return entityKey(d.Field, d.Value) == key })
 		if i < 0 {
 			dst.Entities = append(dst.Entities, e)
-			m.indexEntity(key, dst.ID)
 			continue
 		}
 		d := &dst.Entities[i]
 		d.Alerts = append(d.Alerts, e.Alerts...)
+		d.Links = append(d.Links, e.Links...)
+		d.Crowd = append(d.Crowd, e.Crowd...)
 		d.Common = d.Common || e.Common
 		for _, s := range e.Spellings {
 			if !slices.Contains(d.Spellings, s) && len(d.Spellings) < maxSpellings {
@@ -282,6 +285,7 @@ func (m *Manager) mergeLocked(dst, src *Incident, reason, actor string) {
 	dst.Parts = append(dst.Parts, part)
 	dst.Updated = now
 	dst.recompute()
+	m.index(dst)
 	src.Alerts, src.Entities, src.Joins = []AlertRef{}, []Entity{}, nil
 	src.Status, src.MergedInto, src.Updated = StatusMerged, dst.ID, now
 }
@@ -343,6 +347,8 @@ func (m *Manager) Split(ctx context.Context, into, from int64, who Actor) (*Inci
 	for _, e := range dst.Entities {
 		out, in := e, e
 		out.Alerts, in.Alerts = nil, nil
+		out.Links, in.Links = partition(e.Links, moved)
+		out.Crowd, in.Crowd = partition(e.Crowd, moved)
 		for _, id := range e.Alerts {
 			if moved[int64(id)] {
 				out.Alerts = append(out.Alerts, id)
@@ -373,4 +379,16 @@ func (m *Manager) Split(ctx context.Context, into, from int64, who Actor) (*Inci
 		return nil, err
 	}
 	return dst.clone(), nil
+}
+
+// partition splits ids into those in moved and the others.
+func partition(ids []event.ID, moved map[int64]bool) (in, out []event.ID) {
+	for _, id := range ids {
+		if moved[int64(id)] {
+			in = append(in, id)
+		} else {
+			out = append(out, id)
+		}
+	}
+	return in, out
 }

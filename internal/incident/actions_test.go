@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -209,7 +210,7 @@ func TestPersistence(t *testing.T) {
 	}
 	var am alertMaker
 	for i := range 4 { // dc01 meets four new users: common from the fourth
-		add(t, m, am.match("r", "low", t0.Add(time.Duration(i)*time.Minute), "host.name=dc01", "user.name=u"+string(rune('a'+i))))
+		add(t, m, am.match(fmt.Sprintf("r%d", i), "low", t0.Add(time.Duration(i)*time.Minute), "host.name=dc01", fmt.Sprintf("user.name=u%d", i)))
 	}
 	add(t, m, am.match("r", "low", t0, "user.name=kim"))
 	if _, err := m.AddNote(ctx, 1, "first note", alice); err != nil {
@@ -242,7 +243,7 @@ func TestPersistence(t *testing.T) {
 	// Grouping goes on where it stopped: kim's alert joins kim's incident,
 	// dc01 is still common, and the next incident gets the next ID.
 	kim := am.match("r", "low", t0.Add(time.Hour), "user.name=KIM")
-	dc := am.match("r", "low", t0.Add(time.Hour), "host.name=dc01", "user.name=ue")
+	dc := am.match("r4", "low", t0.Add(time.Hour), "host.name=dc01", "user.name=u4")
 	add(t, m2, kim, dc)
 	if incidentOf(t, m2, kim).ID != 3 {
 		t.Errorf("kim's alert went to #%d, want #3", incidentOf(t, m2, kim).ID)

@@ -3,6 +3,7 @@ package incident
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/detect"
@@ -15,14 +16,20 @@ const maxRawFirst = 1 << 20
 // alertValue is one entity value of an alert.
 type alertValue struct {
 	field, spelling, value, key string
-	seenAs                      string // the incident's field for it, when another
+	seenAs                      string   // the incident's field for it, when another
+	evidence                    event.ID // the evidence event it was read from
 }
 
 // parsedAlert is what grouping needs of one alert event.
 type parsedAlert struct {
 	ref      AlertRef
 	entities []alertValue
+	evidence []event.ID // the first maxEvidence stored events it names
 }
+
+// maxEvidence bounds the evidence events read for an alert without
+// entities.
+const maxEvidence = 8
 
 // parseAlert reads an alert event as detect.Alert.ToEvent renders it.
 func parseAlert(ev *event.Event, fields []string) (parsedAlert, error) {
@@ -57,11 +64,27 @@ func parseAlert(ev *event.Event, fields []string) (parsedAlert, error) {
 	if p.ref.Kind == detect.KindCorrelation {
 		p.ref.First = correlationFirst(ev.Raw)
 	}
+	for _, f := range ev.Values("vigie.evidence") {
+		if len(p.evidence) == maxEvidence {
+			break
+		}
+		if id, err := strconv.ParseInt(f.Value, 10, 64); err == nil && id > 0 {
+			p.evidence = append(p.evidence, event.ID(id))
+		}
+	}
+	p.entities = entityValues(ev, fields)
+	return p, nil
+}
+
+// entityValues returns the values of fields in ev, normalised, without
+// repeats, at most maxEntitiesPerAlert.
+func entityValues(ev *event.Event, fields []string) []alertValue {
+	var out []alertValue
 	seen := map[string]bool{}
 	for _, name := range fields {
 		for _, f := range ev.Values(name) {
-			if len(p.entities) == maxEntitiesPerAlert {
-				return p, nil
+			if len(out) == maxEntitiesPerAlert {
+				return out
 			}
 			s := f.Value
 			if len(s) > maxValueLen {
@@ -73,10 +96,10 @@ func parseAlert(ev *event.Event, fields []string) (parsedAlert, error) {
 				continue
 			}
 			seen[k] = true
-			p.entities = append(p.entities, alertValue{field: name, spelling: s, value: v, key: k})
+			out = append(out, alertValue{field: name, spelling: s, value: v, key: k})
 		}
 	}
-	return p, nil
+	return out
 }
 
 // correlationFirst reads "first" from a correlation alert's raw JSON (see

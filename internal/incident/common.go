@@ -7,20 +7,16 @@ import (
 )
 
 // usage is what the hub cut-off (Grouping.CommonAfter) knows of one
-// entity value.
+// entity value, or of one rule and value.
 type usage struct {
 	// Partners are the values met in the same alerts, with when last.
 	// At most maxPartners are kept; the stalest goes first.
 	Partners map[string]time.Time `json:"partners"`
-	// Novel are the times of the alerts that brought a partner not met
-	// before, the most recent limit+1 of them.
-	Novel []time.Time `json:"novel"`
-	Last  time.Time   `json:"last"`
+	Last     time.Time            `json:"last"`
 }
 
-// tracker measures, per entity value, how often alerts bring it new
-// partners. It is not safe for concurrent use; the Manager's lock guards
-// it.
+// tracker counts, per entity value, the distinct values it is met with in
+// alerts. It is not safe for concurrent use; the Manager's lock guards it.
 type tracker struct {
 	limit   int           // CommonAfter; < 0 turns the cut-off off
 	window  time.Duration // Grouping.Window
@@ -32,61 +28,41 @@ func newTracker(limit int, window time.Duration, maxKeys int) *tracker {
 	return &tracker{limit: limit, window: window, maxKeys: maxKeys, Values: map[string]*usage{}}
 }
 
-// maxPartners is how many partners are remembered per value.
-func (t *tracker) maxPartners() int { return max(4*t.limit, 64) }
+// maxPartners is how many partners are remembered per value: enough to
+// tell that more than limit lie within the window.
+func (t *tracker) maxPartners() int { return max(2*t.limit+2, 16) }
 
-// observe records an alert at time at naming keys, and returns the keys
-// that are common (hubs) at that time, this alert included.
-func (t *tracker) observe(keys []string, at time.Time) map[string]bool {
+// observe records that subject was met with partners in an alert at time
+// at, and reports whether subject is common then: met with more than
+// limit distinct partners within the window of at, this alert included.
+func (t *tracker) observe(subject string, partners []string, at time.Time) bool {
 	if t.limit < 0 {
-		return nil
+		return false
 	}
-	common := map[string]bool{}
-	for _, k := range keys {
-		u := t.Values[k]
-		if u == nil {
-			u = &usage{Partners: map[string]time.Time{}}
-			t.Values[k] = u
+	u := t.Values[subject]
+	if u == nil {
+		u = &usage{Partners: map[string]time.Time{}}
+		t.Values[subject] = u
+		t.evict()
+	}
+	for _, p := range partners {
+		if p == subject {
+			continue
 		}
-		novel := false
-		for _, p := range keys {
-			if p == k {
-				continue
-			}
-			if _, ok := u.Partners[p]; !ok {
-				novel = true
-				if len(u.Partners) >= t.maxPartners() {
-					delete(u.Partners, stalest(u.Partners))
-				}
-			}
-			if at.After(u.Partners[p]) {
-				u.Partners[p] = at
-			}
+		last, ok := u.Partners[p]
+		if !ok && len(u.Partners) >= t.maxPartners() {
+			delete(u.Partners, stalest(u.Partners))
 		}
-		if novel {
-			u.Novel = append(u.Novel, at)
-			slices.SortFunc(u.Novel, time.Time.Compare)
-			if len(u.Novel) > t.limit+1 {
-				u.Novel = slices.Delete(u.Novel, 0, len(u.Novel)-t.limit-1)
-			}
-		}
-		if at.After(u.Last) {
-			u.Last = at
-		}
-		if t.isCommon(u, at) {
-			common[k] = true
+		if !ok || at.After(last) {
+			u.Partners[p] = at
 		}
 	}
-	t.evict()
-	return common
-}
-
-// isCommon reports whether more than limit novel alerts lie within the
-// window of at.
-func (t *tracker) isCommon(u *usage, at time.Time) bool {
+	if at.After(u.Last) {
+		u.Last = at
+	}
 	n := 0
-	for _, n2 := range u.Novel {
-		if d := n2.Sub(at); d <= t.window && d >= -t.window {
+	for _, seen := range u.Partners {
+		if d := seen.Sub(at); d <= t.window && d >= -t.window {
 			n++
 		}
 	}
@@ -116,3 +92,6 @@ func stalest(m map[string]time.Time) string {
 	}
 	return key
 }
+
+// patternKey names a rule meeting an entity value.
+func patternKey(ruleID, key string) string { return "rule\x00" + ruleID + "\x00" + key }

@@ -14,9 +14,10 @@ import (
 // Defaults of Config.
 const (
 	DefaultWindow      = 72 * time.Hour
-	DefaultCommonAfter = 20
+	DefaultCommonAfter = 8
 	DefaultMaxAlerts   = 10_000
 	DefaultMaxTracked  = 100_000
+	DefaultFanOut      = 3
 )
 
 // Limits on what one alert may bring, whatever the configuration.
@@ -49,7 +50,8 @@ func DefaultIgnore() []string {
 //	    ignore: ["-", SYSTEM, "LOCAL SERVICE", …]   # every field; replaces the defaults
 //	    ignore_fields:                                # per field, added to ignore
 //	      user.name: [svc_backup]
-//	    common_after: 20
+//	    common_after: 8
+//	    fan_out: 3
 //	    auto_merge: true
 //	  max_alerts: 10000
 type Config struct {
@@ -73,22 +75,39 @@ type Grouping struct {
 	// IgnoreFields lists more values never joined on, per field.
 	IgnoreFields map[string][]string `yaml:"ignore_fields"`
 	// CommonAfter stops a value from joining once it behaves like a hub:
-	// when, within Window of an alert, more than CommonAfter alerts each
-	// brought the value a partner it had not been seen with (another
-	// entity value of the same alert: a user, a host, an address…).
+	// when, within Window of an alert, it has been met in alerts with more
+	// than CommonAfter distinct other values (its partners: the users,
+	// hosts and addresses named with it, except those an alert lists
+	// more than FanOut of).
 	//
-	// A workstation's user, its addresses and the hosts it reaches are a
-	// handful of partners, met again and again; a domain controller, a
-	// proxy or an internet-facing SSH server meets a new user or a new
-	// source address in alert after alert. The measure counts alerts, not
-	// partners, so that one alert naming fifty files or thirty sprayed
-	// accounts counts once; and it counts novelty, not the number of
-	// distinct rules, because the entities of a real breach are exactly
-	// those that trip the most rules. The value is still listed among the
-	// incident's entities; it only stops gluing incidents together.
+	// A user's workstation, addresses and the hosts they reach are a
+	// handful of partners, met again and again; a domain controller, an
+	// update server or an internet-facing SSH gateway meets a new user or
+	// a new address in alert after alert. The measure counts distinct
+	// partners, not alerts nor distinct rules, because the entities of a
+	// real breach are exactly those that trip the most rules. A hub is
+	// still listed among an incident's entities; it only stops gluing
+	// incidents together.
 	//
-	// 0 means DefaultCommonAfter; a negative value turns the cut-off off.
+	// The same measure is kept for each rule and value: when one rule
+	// meets one value with more than CommonAfter partners (a beacon
+	// detector seeing fifty workstations reach the update server), its
+	// alerts on that value are crowd behaviour (see Manager.Add).
+	//
+	// 0 means DefaultCommonAfter (8: on the simulated breach, 5 to 8
+	// keep the internet's SSH scanners apart from the attacker who came
+	// through the same gateway, 10 and above glue them); a negative value
+	// turns the cut-off off.
 	CommonAfter int `yaml:"common_after"`
+	// FanOut: when one alert names more than FanOut values of one kind
+	// (users, hosts, addresses…), those values do not join: such an alert
+	// lists the targets of one actor (the accounts a password spray
+	// tried, the servers a monitoring account logs on to), and joining on
+	// each would glue together whatever else happened to those targets.
+	// The alert still joins on its other values (the spraying address)
+	// and lists every value among the incident's entities. 0 means
+	// DefaultFanOut; a negative value turns the rule off.
+	FanOut int `yaml:"fan_out"`
 	// AutoMerge merges the incidents an alert links. Nil means true.
 	AutoMerge *bool `yaml:"auto_merge"`
 	// MaxTracked bounds the entity values whose usage is tracked for
@@ -161,6 +180,9 @@ func (c Config) withDefaults() Config {
 	}
 	if g.CommonAfter == 0 {
 		g.CommonAfter = DefaultCommonAfter
+	}
+	if g.FanOut == 0 {
+		g.FanOut = DefaultFanOut
 	}
 	if g.AutoMerge == nil {
 		t := true

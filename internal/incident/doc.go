@@ -16,14 +16,24 @@
 // source in one alert and as a destination in another is shared.
 //
 // Values in Grouping.Ignore (SYSTEM, loopback addresses, "-", …) never
-// join. A value that behaves like a hub never joins either: see
-// Grouping.CommonAfter. Every join records which entity caused it.
+// join. Three more rules keep unrelated activity apart:
 //
-// When an alert shares entities with several open incidents, they are
-// merged into the oldest (Grouping.AutoMerge, the default), or the alert
-// joins the oldest and the others are marked Related. A closed incident
-// (resolved or false positive) takes no new alert: a new incident opens,
-// Related to it.
+//   - fan-out: values of a kind one alert names more than Grouping.FanOut
+//     of (the thirty accounts a password spray tried) are listed but do
+//     not join;
+//   - hubs: a value met with more than Grouping.CommonAfter distinct other
+//     values within the window (a gateway, an update server) does not
+//     join;
+//   - crowds: when one rule meets one value with that many partners (fifty
+//     workstations beaconing to the update server, a hundred scanners
+//     spraying the SSH gateway) and no incident knows the alert's actor,
+//     the alert joins the crowd's incident and links nothing. When a later
+//     alert links the actor (the spraying address logs in), its crowd
+//     alerts move to that incident.
+//
+// An alert that names no entity (a log source falling silent) groups on
+// the entities of its first evidence event, when Deps.Evidence is set.
+// Every join records which values caused it, and every merge why.
 //
 // # Records
 //

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -92,41 +93,40 @@ func TestIgnore(t *testing.T) {
 }
 
 // TestCommonCutOff: a server that meets a new user in alert after alert
-// stops gluing them together, while a user met again and again with the
-// same hosts keeps joining.
+// (each from another rule) stops gluing them together, while a user met
+// again and again with the same hosts keeps joining.
 func TestCommonCutOff(t *testing.T) {
 	m, _ := newManager(t, Config{Grouping: Grouping{CommonAfter: 5}})
 	var am alertMaker
 	var first *Incident
-	users := map[int64]bool{}
+	ids := map[int64]bool{}
 	for i := range 12 {
-		a := am.match("bruteforce", "medium", t0.Add(time.Duration(i)*time.Minute),
-			"host.name=dc01", "user.name=user"+string(rune('a'+i)))
+		a := am.match(fmt.Sprintf("rule-%d", i), "medium", t0.Add(time.Duration(i)*time.Minute),
+			"host.name=dc01", fmt.Sprintf("user.name=user%d", i))
 		add(t, m, a)
 		inc := incidentOf(t, m, a)
-		users[inc.ID] = true
+		ids[inc.ID] = true
 		if i == 0 {
 			first = inc
 		}
-		// Alerts 1 to 5 join: dc01 met 6 new users, not more than 5
-		// alerts bringing a new partner... until the 6th such alert.
+		// dc01 meets its 6th partner with alert 5: more than 5, a hub.
 		if joined := inc.ID == first.ID; joined != (i <= 4) {
-			t.Errorf("alert %d (user %c): joined the first incident %v, want %v", i, 'a'+i, joined, i <= 4)
+			t.Errorf("alert %d: joined the first incident %v, want %v", i, joined, i <= 4)
 		}
 	}
-	if len(users) != 8 {
-		t.Errorf("%d incidents, want 8: one for the first five users, then one per user", len(users))
+	if len(ids) != 8 {
+		t.Errorf("%d incidents, want 8: one for the first five users, then one per user", len(ids))
 	}
 	last := m.List(Filter{})[0]
-	if e := last.Entity("host.name", "dc01"); e == nil || !e.Common {
-		t.Errorf("dc01 in the last incident: %+v, want it listed and marked common", e)
+	if e := last.Entity("host.name", "dc01"); e == nil || !e.Common || len(e.Links) != 0 {
+		t.Errorf("dc01 in the last incident: %+v, want it listed, common, linking nothing", e)
 	}
 	// Thirty alerts of one user on the same two hosts: the same partners,
 	// so never common.
 	var bob *Incident
 	for i := range 30 {
-		a := am.match("r"+string(rune('a'+i%20)), "low", t0.Add(time.Hour+time.Duration(i)*time.Minute),
-			"user.name=bob", "host.name=ws-1"+string(rune('0'+i%2)))
+		a := am.match(fmt.Sprintf("r%d", i%20), "low", t0.Add(time.Hour+time.Duration(i)*time.Minute),
+			"user.name=bob", fmt.Sprintf("host.name=ws-1%d", i%2))
 		add(t, m, a)
 		inc := incidentOf(t, m, a)
 		if bob == nil {
@@ -136,10 +136,11 @@ func TestCommonCutOff(t *testing.T) {
 			t.Fatalf("alert %d of bob did not join bob's incident", i)
 		}
 	}
-	// One alert naming fifty files brings fifty partners but counts once.
+	// One alert naming fifty files: they fan out, so they are not bob's
+	// partners and do not join.
 	var files []string
 	for i := range 50 {
-		files = append(files, "file.path=/srv/share/doc"+string(rune('A'+i%26))+string(rune('a'+i/26))+".pdf")
+		files = append(files, fmt.Sprintf("file.path=/srv/share/doc%d.pdf", i))
 	}
 	big := am.behaviour("mass_access", t0.Add(2*time.Hour), append(files, "user.name=bob")...)
 	after := am.match("rx", "low", t0.Add(3*time.Hour), "user.name=bob", "host.name=ws-10")
@@ -151,13 +152,59 @@ func TestCommonCutOff(t *testing.T) {
 	if e := inc.Entity("user.name", "bob"); e == nil || e.Common {
 		t.Errorf("bob marked common: %+v", e)
 	}
+	if e := inc.Entity("file.path", "/srv/share/doc7.pdf"); e == nil || len(e.Links) != 0 {
+		t.Errorf("a fanned-out file: %+v, want it listed, linking nothing", e)
+	}
+}
+
+// TestCrowd: one rule meeting one value with many partners is crowd
+// behaviour; the crowd keeps to itself, except for the alerts of an actor
+// that has an incident of its own.
+func TestCrowd(t *testing.T) {
+	m, _ := newManager(t, Config{Grouping: Grouping{CommonAfter: 3}})
+	var am alertMaker
+	beacon := func(i int, src string) *event.Event {
+		return am.behaviour("beacon", t0.Add(time.Duration(i)*time.Hour), "source.ip="+src, "destination.domain=updates.example")
+	}
+	var crowd []*event.Event
+	for i := range 8 {
+		crowd = append(crowd, beacon(i, fmt.Sprintf("10.0.0.%d", 10+i)))
+	}
+	// 10.0.0.99 is breached: its own incident exists before its update
+	// check, which then joins it, not the crowd.
+	breach := am.match("c2", "critical", t0.Add(9*time.Hour), "source.ip=10.0.0.99", "destination.domain=c2.example")
+	own := beacon(10, "10.0.0.99")
+	// 10.0.0.77 checks for updates, then is breached: the crowd alert
+	// moves to its incident.
+	early := beacon(11, "10.0.0.77")
+	later := am.match("c2", "critical", t0.Add(12*time.Hour), "source.ip=10.0.0.77", "user.name=mallory")
+	add(t, m, append(crowd, breach, own, early, later)...)
+	c := incidentOf(t, m, crowd[0])
+	for i, a := range crowd {
+		if incidentOf(t, m, a).ID != c.ID {
+			t.Errorf("crowd alert %d left the crowd's incident", i)
+		}
+	}
+	if got := incidentOf(t, m, own); got.ID != incidentOf(t, m, breach).ID {
+		t.Errorf("the breached host's own update check went to #%d, not its incident", got.ID)
+	}
+	got := incidentOf(t, m, early)
+	if got.ID != incidentOf(t, m, later).ID || got.ID == c.ID {
+		t.Errorf("the crowd alert of 10.0.0.77 stayed in the crowd (#%d) after 10.0.0.77 got an incident", c.ID)
+	}
+	if j := got.Joins[slices.IndexFunc(got.Joins, func(j Join) bool { return j.Alert == early.ID })].Because; !strings.Contains(j, "moved from crowd incident") {
+		t.Errorf("because %q", j)
+	}
+	if c2 := incidentOf(t, m, crowd[0]); len(c2.Alerts) != 8 || c2.Entity("source.ip", "10.0.0.77") != nil {
+		t.Errorf("the crowd's incident after the move: %d alerts", len(c2.Alerts))
+	}
 }
 
 func TestCommonCutOffOff(t *testing.T) {
 	m, _ := newManager(t, Config{Grouping: Grouping{CommonAfter: -1}})
 	var am alertMaker
 	for i := range 40 {
-		add(t, m, am.match("r", "low", t0.Add(time.Duration(i)*time.Minute), "host.name=dc01", "user.name=u"+string(rune('a'+i%26))+string(rune('a'+i/26))))
+		add(t, m, am.match(fmt.Sprintf("r%d", i), "low", t0.Add(time.Duration(i)*time.Minute), "host.name=dc01", fmt.Sprintf("user.name=u%d", i)))
 	}
 	if n := len(m.List(Filter{})); n != 1 {
 		t.Errorf("%d incidents with the cut-off turned off, want 1", n)

@@ -132,8 +132,17 @@ type Entity struct {
 	First     time.Time  `json:"first"`
 	Last      time.Time  `json:"last"`
 	Alerts    []event.ID `json:"alerts"`
-	// Common is set when the value stopped joining alerts because it
-	// behaves like a hub (Grouping.CommonAfter) or is ignored.
+	// Links are the alerts through which the value links the incident to
+	// other alerts: those where it was not one of many values of its kind
+	// (Grouping.FanOut), not a hub, and not crowd behaviour. A value
+	// without links is listed but joins nothing.
+	Links []event.ID `json:"links,omitempty"`
+	// Crowd are the crowd alerts that joined through this value (see
+	// Manager.Add); the next crowd alerts of the same rule and value
+	// join them.
+	Crowd []event.ID `json:"crowd,omitempty"`
+	// Common is set when the value was a hub (Grouping.CommonAfter) at
+	// its latest alert.
 	Common bool `json:"common,omitempty"`
 }
 
@@ -284,6 +293,8 @@ func (inc *Incident) clone() *Incident {
 	for i, e := range inc.Entities {
 		e.Spellings = slices.Clone(e.Spellings)
 		e.Alerts = slices.Clone(e.Alerts)
+		e.Links = slices.Clone(e.Links)
+		e.Crowd = slices.Clone(e.Crowd)
 		c.Entities[i] = e
 	}
 	c.Joins = slices.Clone(inc.Joins)
@@ -312,4 +323,81 @@ func validLevel(level string) error {
 		return fmt.Errorf("severity %q is not a Sigma level (informational, low, medium, high, critical)", level)
 	}
 	return nil
+}
+
+// crowdAlerts returns the alerts that joined the incident as crowd
+// behaviour.
+func (inc *Incident) crowdAlerts() map[event.ID]bool {
+	out := map[event.ID]bool{}
+	for _, e := range inc.Entities {
+		for _, id := range e.Crowd {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// take removes the alerts in move from the incident, with their joins and
+// entity mentions, and returns them as an incident of their own (not
+// recomputed).
+func (inc *Incident) take(move map[int64]bool) *Incident {
+	out := &Incident{}
+	var keep []AlertRef
+	for _, a := range inc.Alerts {
+		if move[int64(a.ID)] {
+			out.Alerts = append(out.Alerts, a)
+		} else {
+			keep = append(keep, a)
+		}
+	}
+	inc.Alerts = keep
+	var keepJoins []Join
+	for _, j := range inc.Joins {
+		if move[int64(j.Alert)] {
+			out.Joins = append(out.Joins, j)
+		} else {
+			keepJoins = append(keepJoins, j)
+		}
+	}
+	inc.Joins = keepJoins
+	var keepEntities []Entity
+	for _, e := range inc.Entities {
+		taken, left := e, e
+		taken.Alerts, left.Alerts = partition(e.Alerts, move)
+		taken.Links, left.Links = partition(e.Links, move)
+		taken.Crowd, left.Crowd = partition(e.Crowd, move)
+		if len(taken.Alerts) > 0 {
+			out.Entities = append(out.Entities, taken)
+		}
+		if len(left.Alerts) > 0 {
+			keepEntities = append(keepEntities, left)
+		}
+	}
+	inc.Entities = keepEntities
+	return out
+}
+
+// absorb adds another incident's alerts, joins and entities (not
+// recomputed).
+func (inc *Incident) absorb(o *Incident) {
+	inc.Alerts = append(inc.Alerts, o.Alerts...)
+	inc.Joins = append(inc.Joins, o.Joins...)
+	for _, e := range o.Entities {
+		key := entityKey(e.Field, e.Value)
+		i := slices.IndexFunc(inc.Entities, func(d Entity) bool { return entityKey(d.Field, d.Value) == key })
+		if i < 0 {
+			inc.Entities = append(inc.Entities, e)
+			continue
+		}
+		d := &inc.Entities[i]
+		d.Alerts = append(d.Alerts, e.Alerts...)
+		d.Links = append(d.Links, e.Links...)
+		d.Crowd = append(d.Crowd, e.Crowd...)
+		d.Common = d.Common || e.Common
+		for _, s := range e.Spellings {
+			if !slices.Contains(d.Spellings, s) && len(d.Spellings) < maxSpellings {
+				d.Spellings = append(d.Spellings, s)
+			}
+		}
+	}
 }

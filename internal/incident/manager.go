@@ -29,6 +29,15 @@ type Deps struct {
 	Records store.Records
 	Audit   store.Auditor
 	Now     func() time.Time // nil means time.Now
+	// Evidence, when set, reads the evidence events of an alert that
+	// names no entity itself (a source falling silent), whose entities
+	// it then groups on. A store.Searcher will do.
+	Evidence EvidenceReader
+}
+
+// EvidenceReader reads stored events by ID.
+type EvidenceReader interface {
+	Get(ctx context.Context, id event.ID) (*event.Event, error)
 }
 
 // Change says what Add did to one incident.
@@ -57,16 +66,19 @@ type Actor struct {
 // incident in memory and writes each change to store.Records before it
 // returns. It is safe for concurrent use.
 type Manager struct {
-	cfg     Config
-	records store.Records
-	audit   store.Auditor
-	now     func() time.Time
+	cfg      Config
+	records  store.Records
+	audit    store.Auditor
+	evidence EvidenceReader
+	now      func() time.Time
 
 	// mu guards every field below.
 	mu        sync.Mutex
 	incidents map[int64]*Incident
 	byAlert   map[event.ID]int64         // alert → incident holding it
-	byEntity  map[string]map[int64]bool  // entity key → incidents naming it (not merged)
+	byEntity  map[string]map[int64]bool  // entity key → incidents it links (not merged)
+	byPattern map[string]map[int64]bool  // patternKey → incidents where the rule met the value
+	byMention map[string]map[int64]bool  // entity key → incidents whose crowd alerts name it
 	ignore    map[string]map[string]bool // field → normalised values never joined on
 	usage     *tracker
 	cursor    event.ID
@@ -90,7 +102,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		return nil, errors.New("incident: Records and Audit are required")
 	}
 	cfg = cfg.withDefaults()
-	m := &Manager{cfg: cfg, records: deps.Records, audit: deps.Audit, now: deps.Now}
+	m := &Manager{cfg: cfg, records: deps.Records, audit: deps.Audit, evidence: deps.Evidence, now: deps.Now}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -113,6 +125,8 @@ func (m *Manager) reset() {
 	m.incidents = map[int64]*Incident{}
 	m.byAlert = map[event.ID]int64{}
 	m.byEntity = map[string]map[int64]bool{}
+	m.byPattern = map[string]map[int64]bool{}
+	m.byMention = map[string]map[int64]bool{}
 	g := m.cfg.Grouping
 	m.usage = newTracker(g.CommonAfter, g.Window, g.MaxTracked)
 	m.cursor, m.nextID = 0, 1
@@ -160,35 +174,65 @@ func (m *Manager) loadLocked(ctx context.Context) error {
 	return nil
 }
 
-// index records inc's alerts and entities in the lookup maps.
+// index records inc's alerts, linking entities and rule-value patterns
+// in the lookup maps.
 func (m *Manager) index(inc *Incident) {
+	rules := make(map[event.ID]string, len(inc.Alerts))
 	for _, a := range inc.Alerts {
 		m.byAlert[a.ID] = inc.ID
+		rules[a.ID] = a.RuleID
 	}
 	if inc.Status == StatusMerged {
 		return
 	}
 	for _, e := range inc.Entities {
-		m.indexEntity(entityKey(e.Field, e.Value), inc.ID)
+		key := entityKey(e.Field, e.Value)
+		if len(e.Links) > 0 {
+			indexAdd(m.byEntity, key, inc.ID)
+		}
+		for _, id := range e.Links {
+			indexAdd(m.byPattern, patternKey(rules[id], key), inc.ID)
+		}
+		for _, id := range e.Crowd {
+			indexAdd(m.byPattern, patternKey(rules[id], key), inc.ID)
+		}
+	}
+	crowd := inc.crowdAlerts()
+	for _, e := range inc.Entities {
+		if slices.ContainsFunc(e.Alerts, func(id event.ID) bool { return crowd[id] }) {
+			indexAdd(m.byMention, entityKey(e.Field, e.Value), inc.ID)
+		}
 	}
 }
 
-func (m *Manager) indexEntity(key string, id int64) {
-	set := m.byEntity[key]
+func indexAdd(index map[string]map[int64]bool, key string, id int64) {
+	set := index[key]
 	if set == nil {
 		set = map[int64]bool{}
-		m.byEntity[key] = set
+		index[key] = set
 	}
 	set[id] = true
 }
 
-// unindexEntities forgets that inc names its entities.
+func indexRemove(index map[string]map[int64]bool, key string, id int64) {
+	delete(index[key], id)
+	if len(index[key]) == 0 {
+		delete(index, key)
+	}
+}
+
+// unindexEntities forgets that inc names its entities and patterns.
 func (m *Manager) unindexEntities(inc *Incident) {
+	rules := make(map[event.ID]string, len(inc.Alerts))
+	for _, a := range inc.Alerts {
+		rules[a.ID] = a.RuleID
+	}
 	for _, e := range inc.Entities {
 		key := entityKey(e.Field, e.Value)
-		delete(m.byEntity[key], inc.ID)
-		if len(m.byEntity[key]) == 0 {
-			delete(m.byEntity, key)
+		indexRemove(m.byEntity, key, inc.ID)
+		indexRemove(m.byMention, key, inc.ID)
+		for _, id := range slices.Concat(e.Links, e.Crowd) {
+			indexRemove(m.byPattern, patternKey(rules[id], key), inc.ID)
 		}
 	}
 }
@@ -344,30 +388,62 @@ func (b *batch) note(id int64, kind string, alert event.ID) {
 }
 
 // place puts one new alert into an incident.
+//
+// The alert's values (its entity values, or when it has none those of
+// its evidence events) are sorted out: ignored values are dropped; values
+// of a kind the alert names more than FanOut of are listed but do not
+// join; the others are the alert's joinable values. Each joinable value is
+// checked for being a hub (met with more than CommonAfter distinct
+// values within the window), and so is each pair of the alert's rule and a
+// joinable value. The alert joins the incidents where its joinable values
+// that are not hubs are linked. When the rule itself meets a value with
+// crowds (the same beacon from fifty workstations to one update server,
+// the same SSH spray from a hundred internet scanners) and no incident
+// knows the alert's other values, the alert is crowd behaviour: it joins
+// the incident where the same rule met the same value, and links nothing
+// there, so that a crowd member which later turns out to be a breached
+// host does not pull the crowd into the breach. A crowd alert whose actor
+// (the spraying address) already has an incident joins that incident.
 func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
-	var keys []string
-	var usable []alertValue
-	for _, e := range p.entities {
-		if m.ignore[e.field][e.value] {
-			continue
+	values := m.usable(p.entities)
+	if len(values) == 0 && m.evidence != nil {
+		var err error
+		if values, err = m.evidenceValues(ctx, p.evidence); err != nil {
+			return err
 		}
-		keys = append(keys, e.key)
-		usable = append(usable, e)
 	}
-	common := m.usage.observe(keys, p.ref.Time)
+	perClass := map[string]int{}
+	for _, v := range values {
+		perClass[classOf(v.field)]++
+	}
+	var joinable []alertValue
+	var keys []string
+	for _, v := range values {
+		if fo := m.cfg.Grouping.FanOut; fo < 0 || perClass[classOf(v.field)] <= fo {
+			joinable = append(joinable, v)
+			keys = append(keys, v.key)
+		}
+	}
+	at := p.ref.Time
+	common := map[string]bool{}
+	var crowd *alertValue
+	for i, v := range joinable {
+		if m.usage.observe(v.key, keys, at) {
+			common[v.key] = true
+		}
+		if m.usage.observe(patternKey(p.ref.RuleID, v.key), keys, at) && crowd == nil {
+			crowd = &joinable[i]
+		}
+	}
 	shared := map[int64][]alertValue{}
 	var related []int64
-	for _, e := range usable {
-		if common[e.key] {
-			continue
-		}
-		for id := range m.byEntity[e.key] {
+	consider := func(ids map[int64]bool, v alertValue) {
+		for id := range ids {
 			inc := m.incidents[id]
 			switch {
 			case inc.Status == StatusMerged || !m.inWindow(inc, &p.ref):
 			case inc.Status.Open() && len(inc.Alerts) < m.cfg.MaxAlerts:
-				v := e
-				if there := inc.Entity(e.field, e.value); there != nil && there.Field != e.field {
+				if there := inc.Entity(v.field, v.value); there != nil && there.Field != v.field {
 					v.seenAs = there.Field
 				}
 				shared[id] = append(shared[id], v)
@@ -375,6 +451,22 @@ func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
 				related = append(related, id)
 			}
 		}
+	}
+	linking := map[string]bool{}
+	for _, v := range joinable {
+		if !common[v.key] && (crowd == nil || v.key != crowd.key) {
+			linking[v.key] = true
+			consider(m.byEntity[v.key], v)
+		}
+	}
+	if crowd != nil && len(shared) == 0 {
+		// No incident knows the actor: the alert joins its crowd, and
+		// links nothing.
+		clear(linking)
+		related = nil
+		consider(m.byPattern[patternKey(p.ref.RuleID, crowd.key)], *crowd)
+	} else {
+		crowd = nil
 	}
 	ids := slices.Sorted(func(yield func(int64) bool) {
 		for id := range shared {
@@ -391,7 +483,7 @@ func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
 		m.nextID++
 		m.incidents[target.ID] = target
 		because = "opened the incident"
-		if len(usable) == 0 {
+		if len(values) == 0 {
 			because += " (no entity to group on)"
 		}
 		b.note(target.ID, ChangeNew, 0)
@@ -408,7 +500,7 @@ func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
 					return err
 				}
 				m.mergeLocked(target, other, reason, "system")
-				because += "; " + fmt.Sprintf("%s also appears in #%d, merged into this one", describeValues(shared[id]), id)
+				because += fmt.Sprintf("; %s also appears in #%d, merged into this one", describeValues(shared[id]), id)
 				b.note(id, ChangeMerged, 0)
 				continue
 			}
@@ -417,6 +509,10 @@ func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
 			because += fmt.Sprintf("; %s also appears in #%d, marked related", describeValues(shared[id]), id)
 			b.note(id, ChangeUpdate, 0)
 		}
+	}
+	if crowd != nil {
+		because += fmt.Sprintf(" (crowd behaviour: rule %s meets %s %s with more than %d others; the alert joins only alerts of that rule and value)",
+			p.ref.RuleID, crowd.field, crowd.value, m.cfg.Grouping.CommonAfter)
 	}
 	for _, id := range related {
 		if id == target.ID {
@@ -429,9 +525,100 @@ func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
 		m.incidents[id].addRelated(target.ID)
 		b.note(id, ChangeUpdate, 0)
 	}
-	m.join(target, p, usable, common, because)
+	m.join(target, p, values, linking, common, crowd, because)
 	b.note(target.ID, ChangeUpdate, p.ref.ID)
+	for _, v := range joinable {
+		if linking[v.key] {
+			m.reclaim(b, target, v)
+		}
+	}
 	return nil
+}
+
+// reclaim moves to target the crowd alerts of other open incidents that
+// name v, now that v links target: a crowd alert joined its crowd only
+// because no incident knew its actor (an attacker's first spray, alike
+// to a hundred scanners'), and target now does.
+func (m *Manager) reclaim(b *batch, target *Incident, v alertValue) {
+	for id := range m.byMention[v.key] {
+		from := m.incidents[id]
+		if id == target.ID || !from.Status.Open() {
+			continue
+		}
+		e := from.Entity(v.field, v.value)
+		if e == nil {
+			continue
+		}
+		crowd := from.crowdAlerts()
+		move := map[int64]bool{}
+		for _, a := range from.Alerts {
+			if crowd[a.ID] && slices.Contains(e.Alerts, a.ID) && m.inWindow(target, &a) && len(target.Alerts)+len(move) < m.cfg.MaxAlerts {
+				move[int64(a.ID)] = true
+			}
+		}
+		if len(move) == 0 {
+			continue
+		}
+		m.unindexEntities(from)
+		m.unindexEntities(target)
+		moved := from.take(move)
+		because := fmt.Sprintf("moved from crowd incident #%d: %s %s, which it names, now links this incident", from.ID, v.field, v.value)
+		for i := range moved.Joins {
+			moved.Joins[i].Because += "; " + because
+		}
+		for i := range moved.Entities {
+			moved.Entities[i].Crowd = nil // no longer the crowd's
+		}
+		target.absorb(moved)
+		now := m.now()
+		from.Updated, target.Updated = now, now
+		from.recompute()
+		target.recompute()
+		m.index(from)
+		m.index(target)
+		b.note(from.ID, ChangeUpdate, 0)
+	}
+}
+
+// usable drops the ignored values.
+func (m *Manager) usable(vs []alertValue) []alertValue {
+	var out []alertValue
+	for _, v := range vs {
+		if !m.ignore[v.field][v.value] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// evidenceValues returns the usable entity values of the first of an
+// alert's evidence events that has some, for an alert that names none
+// itself: for a source falling silent, the last event before the silence.
+// Only the first is read: the others (the first events after a silence
+// ends, say) are whoever happened to be there.
+func (m *Manager) evidenceValues(ctx context.Context, ids []event.ID) ([]alertValue, error) {
+	seen := map[string]bool{}
+	var out []alertValue
+	for _, id := range ids {
+		if len(out) > 0 {
+			break // the first evidence event naming entities is enough
+		}
+		ev, err := m.evidence.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // pruned
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading evidence event %d: %w", id, err)
+		}
+		for _, v := range m.usable(entityValues(ev, m.cfg.Grouping.Fields)) {
+			if !seen[v.key] && len(out) < maxEntitiesPerAlert {
+				seen[v.key] = true
+				v.evidence = id
+				out = append(out, v)
+			}
+		}
+	}
+	return out, nil
 }
 
 // inWindow reports whether an alert lies within the window of the
@@ -441,8 +628,10 @@ func (m *Manager) inWindow(inc *Incident, a *AlertRef) bool {
 	return !a.Time.Before(inc.First.Add(-w)) && !a.start().After(inc.Last.Add(w))
 }
 
-// join adds an alert to an incident, with the entity values it names.
-func (m *Manager) join(inc *Incident, p parsedAlert, values []alertValue, common map[string]bool, because string) {
+// join adds an alert to an incident, with the entity values it names;
+// linking are the values through which it links, common the hubs, crowd
+// the value through which a crowd alert joined.
+func (m *Manager) join(inc *Incident, p parsedAlert, values []alertValue, linking, common map[string]bool, crowd *alertValue, because string) {
 	inc.Alerts = append(inc.Alerts, p.ref)
 	inc.Joins = append(inc.Joins, Join{Alert: p.ref.ID, Because: because})
 	m.byAlert[p.ref.ID] = inc.ID
@@ -451,10 +640,21 @@ func (m *Manager) join(inc *Incident, p parsedAlert, values []alertValue, common
 		if i < 0 {
 			inc.Entities = append(inc.Entities, Entity{Field: v.field, Value: v.value})
 			i = len(inc.Entities) - 1
-			m.indexEntity(v.key, inc.ID)
 		}
 		e := &inc.Entities[i]
 		e.Alerts = append(e.Alerts, p.ref.ID)
+		switch {
+		case linking[v.key]:
+			e.Links = append(e.Links, p.ref.ID)
+			indexAdd(m.byEntity, v.key, inc.ID)
+			indexAdd(m.byPattern, patternKey(p.ref.RuleID, v.key), inc.ID)
+		case crowd != nil && v.key == crowd.key:
+			e.Crowd = append(e.Crowd, p.ref.ID)
+			indexAdd(m.byPattern, patternKey(p.ref.RuleID, v.key), inc.ID)
+		}
+		if crowd != nil {
+			indexAdd(m.byMention, v.key, inc.ID)
+		}
 		e.Common = common[v.key]
 		if !slices.Contains(e.Spellings, v.spelling) && len(e.Spellings) < maxSpellings {
 			e.Spellings = append(e.Spellings, v.spelling)
@@ -480,6 +680,9 @@ func describeValues(vs []alertValue) string {
 		s := v.field + " " + v.value
 		if v.seenAs != "" {
 			s += " (there as " + v.seenAs + ")"
+		}
+		if v.evidence != 0 {
+			s += fmt.Sprintf(" (in its evidence event %d)", v.evidence)
 		}
 		parts = append(parts, s)
 	}

@@ -30,7 +30,7 @@ func classOf(field string) string {
 	case "file.path":
 		return classFile
 	}
-	return field
+	return "field:" + field
 }
 
 // Normalize returns the form of an entity value that grouping compares:
@@ -63,6 +63,9 @@ func Normalize(field, value string) string {
 		}
 		if i := strings.IndexByte(v, '.'); i > 0 {
 			v = v[:i]
+			if a, ok := canonicalIP(v); ok {
+				return a
+			}
 		}
 	case classIP:
 		if a, ok := canonicalIP(v); ok {
