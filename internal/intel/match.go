@@ -72,16 +72,27 @@ var matchFields = map[string]fieldRule{
 	"SenderAddress":     {kindEmail, false}, "RecipientAddress": {kindEmail, false},
 }
 
-// MatchFields returns the names of the event fields a Matcher looks at,
-// sorted.
-func MatchFields() []string {
-	var names []string
+// fieldNames are the keys of matchFields, sorted, and fieldRules their
+// rules, for Match to walk beside an event's sorted fields. Both are read
+// only.
+var fieldNames, fieldRules = sortedFields()
+
+func sortedFields() ([]string, []fieldRule) {
+	names := make([]string, 0, len(matchFields))
 	for name := range matchFields {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	return names
+	rules := make([]fieldRule, len(names))
+	for i, name := range names {
+		rules[i] = matchFields[name]
+	}
+	return names, rules
 }
+
+// MatchFields returns the names of the event fields a Matcher looks at,
+// sorted.
+func MatchFields() []string { return slices.Clone(fieldNames) }
 
 // Hit is one indicator found in one field of an event.
 type Hit struct {
@@ -90,19 +101,32 @@ type Hit struct {
 	Value     string // its value; for a request target, the URL made of it and the host
 }
 
-// prefixTable holds the networks of one prefix length.
-type prefixTable struct {
+// Addresses are keyed by integers rather than netip.Addr: maps with
+// 4-byte keys hash several times faster than with netip's 24-byte struct,
+// which halved the cost of BenchmarkMatch.
+
+// prefixTable4 holds the IPv4 networks of one prefix length, keyed by
+// their address.
+type prefixTable4 struct {
 	bits int
-	nets map[netip.Prefix][]int32
+	mask uint32
+	nets map[uint32][]int32
+}
+
+// prefixTable6 holds the IPv6 networks of one prefix length.
+type prefixTable6 struct {
+	bits int
+	nets map[[16]byte][]int32
 }
 
 // Matcher finds indicators in events. It is built once by Compile and is
 // then read only: Match may be called from any number of goroutines.
 type Matcher struct {
 	indicators []Indicator
-	ips        map[netip.Addr][]int32
-	nets4      []prefixTable // by decreasing prefix length
-	nets6      []prefixTable
+	ips4       map[uint32][]int32
+	ips6       map[[16]byte][]int32
+	nets4      []prefixTable4 // by decreasing prefix length
+	nets6      []prefixTable6
 	domains    map[string][]int32
 	urls       map[string][]int32
 	hashes     map[string][]int32 // md5, sha1 and sha256 together: their lengths differ
@@ -116,14 +140,16 @@ type Matcher struct {
 // hand-written indicators need not be.
 func Compile(indicators []Indicator) *Matcher {
 	m := &Matcher{
-		ips:      map[netip.Addr][]int32{},
+		ips4:     map[uint32][]int32{},
+		ips6:     map[[16]byte][]int32{},
 		domains:  map[string][]int32{},
 		urls:     map[string][]int32{},
 		hashes:   map[string][]int32{},
 		accounts: map[string][]int32{},
 		emails:   map[string][]int32{},
 	}
-	nets := map[int]map[netip.Prefix][]int32{} // key: bits, +1000 for IPv6
+	nets4 := map[int]map[uint32][]int32{} // by prefix length
+	nets6 := map[int]map[[16]byte][]int32{}
 	for _, ind := range indicators {
 		v, err := Normalise(ind.Type, ind.Value)
 		if err != nil {
@@ -136,17 +162,26 @@ func Compile(indicators []Indicator) *Matcher {
 		switch ind.Type {
 		case IP:
 			a := netip.MustParseAddr(v)
-			m.ips[a] = append(m.ips[a], i)
+			if a.Is4() {
+				k := addr4(a)
+				m.ips4[k] = append(m.ips4[k], i)
+			} else {
+				k := a.As16()
+				m.ips6[k] = append(m.ips6[k], i)
+			}
 		case CIDR:
 			p := netip.MustParsePrefix(v)
-			key := p.Bits()
-			if p.Addr().Is6() {
-				key += 1000
+			if a := p.Addr(); a.Is4() {
+				if nets4[p.Bits()] == nil {
+					nets4[p.Bits()] = map[uint32][]int32{}
+				}
+				nets4[p.Bits()][addr4(a)] = append(nets4[p.Bits()][addr4(a)], i)
+			} else {
+				if nets6[p.Bits()] == nil {
+					nets6[p.Bits()] = map[[16]byte][]int32{}
+				}
+				nets6[p.Bits()][a.As16()] = append(nets6[p.Bits()][a.As16()], i)
 			}
-			if nets[key] == nil {
-				nets[key] = map[netip.Prefix][]int32{}
-			}
-			nets[key][p] = append(nets[key][p], i)
 		case Domain:
 			m.domains[v] = append(m.domains[v], i)
 		case URL:
@@ -159,17 +194,21 @@ func Compile(indicators []Indicator) *Matcher {
 			m.emails[v] = append(m.emails[v], i)
 		}
 	}
-	for key, table := range nets {
-		if key >= 1000 {
-			m.nets6 = append(m.nets6, prefixTable{bits: key - 1000, nets: table})
-		} else {
-			m.nets4 = append(m.nets4, prefixTable{bits: key, nets: table})
-		}
+	for bits, table := range nets4 {
+		m.nets4 = append(m.nets4, prefixTable4{bits: bits, mask: ^uint32(0) << (32 - bits), nets: table})
 	}
-	byLength := func(a, b prefixTable) int { return b.bits - a.bits }
-	slices.SortFunc(m.nets4, byLength)
-	slices.SortFunc(m.nets6, byLength)
+	for bits, table := range nets6 {
+		m.nets6 = append(m.nets6, prefixTable6{bits: bits, nets: table})
+	}
+	slices.SortFunc(m.nets4, func(a, b prefixTable4) int { return b.bits - a.bits })
+	slices.SortFunc(m.nets6, func(a, b prefixTable6) int { return b.bits - a.bits })
 	return m
+}
+
+// addr4 returns an IPv4 address as an integer.
+func addr4(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // Len returns the number of indicators compiled.
@@ -184,7 +223,8 @@ func (m *Matcher) Indicators() []Indicator { return m.indicators }
 const maxScratch = 512
 
 // Match appends to dst the indicators found in ev that are active at
-// ev.Time, and returns the extended slice. An indicator is reported once
+// ev.Time, and returns the extended slice. ev.Fields must be sorted, as
+// the event package requires. An indicator is reported once
 // per event even when several fields hold its value: the first such field,
 // an ECS field rather than an original one.
 //
@@ -208,12 +248,21 @@ func (m *Matcher) Match(ev *event.Event, dst []Hit) []Hit {
 	}
 	start := len(dst)
 	var scratch [maxScratch]byte
+	// ev.Fields and fieldNames are both sorted: walk them together, which
+	// costs less than a map lookup per field (BenchmarkMatch).
+	next := 0
 	for fi := range ev.Fields {
 		f := &ev.Fields[fi]
-		rule, ok := matchFields[f.Name]
-		if !ok || f.Value == "" {
+		for next < len(fieldNames) && fieldNames[next] < f.Name {
+			next++
+		}
+		if next == len(fieldNames) {
+			break
+		}
+		if fieldNames[next] != f.Name || f.Value == "" {
 			continue
 		}
+		rule := fieldRules[next]
 		add := func(ids []int32, value string) {
 			dst = m.add(dst, start, ids, ev, f.Name, value, rule.ecs)
 		}
@@ -295,19 +344,27 @@ func (m *Matcher) matchIP(v string, add func([]int32, string)) {
 		return
 	}
 	a = a.Unmap()
-	if ids, ok := m.ips[a]; ok {
+	if a.Is4() {
+		k := addr4(a)
+		if ids, ok := m.ips4[k]; ok {
+			add(ids, v)
+		}
+		for _, t := range m.nets4 {
+			if ids, ok := t.nets[k&t.mask]; ok {
+				add(ids, v)
+			}
+		}
+		return
+	}
+	if ids, ok := m.ips6[a.As16()]; ok {
 		add(ids, v)
 	}
-	tables := m.nets4
-	if a.Is6() {
-		tables = m.nets6
-	}
-	for _, t := range tables {
+	for _, t := range m.nets6 {
 		p, err := a.Prefix(t.bits)
 		if err != nil {
 			continue
 		}
-		if ids, ok := t.nets[p]; ok {
+		if ids, ok := t.nets[p.Addr().As16()]; ok {
 			add(ids, v)
 		}
 	}

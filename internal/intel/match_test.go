@@ -109,6 +109,23 @@ func TestMatch(t *testing.T) {
 	f(ev(t0, "message", "198.51.100.7 evil.example jdoe"))
 }
 
+func TestMatchPrefixLengths(t *testing.T) {
+	m := Compile([]Indicator{ind("all4", CIDR, "0.0.0.0/0"), ind("one", CIDR, "192.0.2.1/32"),
+		ind("all6", CIDR, "::/0"), ind("one6", CIDR, "2001:db8::1/128")})
+	f := func(ip string, want ...string) {
+		t.Helper()
+		got := hitIDs(m.Match(ev(t0, "source.ip", ip), nil))
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: got %q, want %q", ip, got, want)
+		}
+	}
+	f("192.0.2.1", "one source.ip=192.0.2.1", "all4 source.ip=192.0.2.1")
+	f("192.0.2.2", "all4 source.ip=192.0.2.2")
+	f("2001:db8::1", "one6 source.ip=2001:db8::1", "all6 source.ip=2001:db8::1")
+	f("2001:db8::2", "all6 source.ip=2001:db8::2")
+	f("not-an-ip")
+}
+
 func TestMatchValidity(t *testing.T) {
 	a := ind("window", IP, "198.51.100.7")
 	a.ValidFrom, a.ValidUntil = t0, t0.Add(time.Hour)
