@@ -46,7 +46,7 @@ func classOf(field string) string {
 //
 // Other fields are trimmed of surrounding white space only.
 func Normalize(field, value string) string {
-	v := strings.TrimSpace(value)
+	v := strings.TrimSpace(strings.ToValidUTF8(value, "\uFFFD"))
 	switch classOf(field) {
 	case classUser:
 		v = strings.ToLower(v)
@@ -56,13 +56,14 @@ func Normalize(field, value string) string {
 		if i := strings.IndexByte(v, '@'); i > 0 {
 			v = v[:i]
 		}
+		v = strings.TrimSpace(v)
 	case classHost:
 		v = strings.TrimSuffix(strings.ToLower(v), ".")
 		if a, ok := canonicalIP(v); ok {
 			return a
 		}
 		if i := strings.IndexByte(v, '.'); i > 0 {
-			v = v[:i]
+			v = strings.TrimSpace(v[:i])
 			if a, ok := canonicalIP(v); ok {
 				return a
 			}
