@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -322,7 +323,9 @@ func (m *Manager) List(f Filter) []*Incident {
 // is skipped and reported in the error, after the others are grouped.
 //
 // If storing fails, the Manager reloads what was stored before the call
-// and returns the error: giving the same alerts again is then safe.
+// and returns the error: giving the same alerts again is then safe. (An
+// automatic merge is audited when it is decided, so the audit log may
+// then name a merge that the retry decides again.)
 func (m *Manager) Add(ctx context.Context, alerts []*event.Event) ([]Change, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -343,7 +346,7 @@ func (m *Manager) Add(ctx context.Context, alerts []*event.Event) ([]Change, err
 			break
 		}
 	}
-	if err := m.persistLocked(ctx, slices.Sorted(mapsKeys(b.changes))); err != nil {
+	if err := m.persistLocked(ctx, slices.Sorted(maps.Keys(b.changes))); err != nil {
 		if rerr := m.loadLocked(ctx); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("reloading incidents: %w", rerr))
 		}
@@ -354,16 +357,6 @@ func (m *Manager) Add(ctx context.Context, alerts []*event.Event) ([]Change, err
 		out = append(out, *b.changes[id])
 	}
 	return out, errors.Join(errs...)
-}
-
-func mapsKeys(m map[int64]*Change) func(func(int64) bool) {
-	return func(yield func(int64) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // batch collects the changes of one Add.
@@ -468,13 +461,7 @@ func (m *Manager) place(ctx context.Context, b *batch, p parsedAlert) error {
 	} else {
 		crowd = nil
 	}
-	ids := slices.Sorted(func(yield func(int64) bool) {
-		for id := range shared {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := slices.Sorted(maps.Keys(shared))
 	var target *Incident
 	because := ""
 	switch {
