@@ -92,7 +92,7 @@ type Grouping struct {
 	// The same measure is kept for each rule and value: when one rule
 	// meets one value with more than CommonAfter partners (a beacon
 	// detector seeing fifty workstations reach the update server), its
-	// alerts on that value are crowd behaviour (see Manager.Add).
+	// alerts on that value are crowd behaviour (see the package documentation).
 	//
 	// 0 means DefaultCommonAfter (8: on the simulated breach, 5 to 8
 	// keep the internet's SSH scanners apart from the attacker who came

@@ -138,7 +138,7 @@ type Entity struct {
 	// without links is listed but joins nothing.
 	Links []event.ID `json:"links,omitempty"`
 	// Crowd are the crowd alerts that joined through this value (see
-	// Manager.Add); the next crowd alerts of the same rule and value
+	// the package documentation); the next crowd alerts of the same rule and value
 	// join them.
 	Crowd []event.ID `json:"crowd,omitempty"`
 	// Common is set when the value was a hub (Grouping.CommonAfter) at
