@@ -84,7 +84,9 @@ func bundleOf(objects ...string) string {
 func TestParseSTIXMalformed(t *testing.T) {
 	const where = "feed.json: objects[1] indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: "
 	malware := `{"type": "malware", "id": "malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b", "name": "x", "is_family": true}`
-	with := func(old, repl string) string { return bundleOf(malware, strings.Replace(indicatorObject, old, repl, 1)) }
+	with := func(old, repl string) string {
+		return bundleOf(malware, strings.Replace(indicatorObject, old, repl, 1))
+	}
 	tests := []struct {
 		name, input, want string
 	}{
