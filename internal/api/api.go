@@ -15,6 +15,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/ingest"
 	"github.com/vigie-sec/vigie/internal/query"
+	"github.com/vigie-sec/vigie/internal/scope"
 	"github.com/vigie-sec/vigie/internal/store"
 )
 
@@ -44,6 +45,8 @@ type Config struct {
 	Audit store.Auditor
 	// The parts of issue 5; a nil one leaves its routes out (they answer
 	// 404 saying what is not configured).
+	Incidents Incidents
+	Scope     scope.Config
 	Decisions Decisions
 	Bouncers  Bouncers
 	// BouncerAPI serves the CrowdSec Local API bouncer routes
@@ -89,6 +92,20 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /api/v1/alerts", s.auth(s.handle(s.alerts)))
 	mux.Handle("GET /api/v1/sources", s.auth(s.handle(s.sources)))
 	mux.Handle("GET /metrics", s.auth(cfg.Metrics))
+	if cfg.Incidents != nil {
+		mux.Handle("GET /api/v1/incidents", s.auth(s.handle(s.listIncidents)))
+		mux.Handle("GET /api/v1/incidents/{id}", s.auth(s.handle(s.getIncident)))
+		mux.Handle("PATCH /api/v1/incidents/{id}", s.auth(s.handle(s.updateIncident)))
+		mux.Handle("POST /api/v1/incidents/{id}/notes", s.auth(s.handle(s.addNote)))
+		mux.Handle("POST /api/v1/incidents/{id}/merge", s.auth(s.handle(s.mergeIncident(false))))
+		mux.Handle("POST /api/v1/incidents/{id}/split", s.auth(s.handle(s.mergeIncident(true))))
+		mux.Handle("GET /api/v1/incidents/{id}/timeline", s.auth(s.handle(s.timeline)))
+		mux.Handle("GET /api/v1/incidents/{id}/scope", s.auth(s.handle(s.incidentScope)))
+		mux.Handle("GET /api/v1/entities/{field}/{value}", s.auth(s.handle(s.entity)))
+	}
+	if cfg.Audit != nil {
+		mux.Handle("GET /api/v1/audit", s.auth(s.handle(s.auditLog)))
+	}
 	if cfg.Decisions != nil {
 		mux.Handle("POST /api/v1/decisions", s.auth(s.handle(s.createDecision)))
 		mux.Handle("GET /api/v1/decisions", s.auth(s.handle(s.listDecisions)))
