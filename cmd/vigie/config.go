@@ -14,6 +14,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigie-sec/vigie/internal/behave/catalog"
+	"github.com/vigie-sec/vigie/internal/incident"
+	"github.com/vigie-sec/vigie/internal/notify"
+	"github.com/vigie-sec/vigie/internal/respond"
+	"github.com/vigie-sec/vigie/internal/scope"
 )
 
 // serveConfig is the YAML shape of "vigie serve --config FILE". Flags
@@ -44,6 +48,13 @@ type serveConfig struct {
 		Every    duration `yaml:"every"`
 	} `yaml:"retention"`
 	Detection detectionConfig `yaml:"detection"`
+	// URL is the address analysts reach this server at, for links in
+	// notifications.
+	URL       string          `yaml:"url"`
+	Incidents incident.Config `yaml:"incidents"`
+	Scope     scope.Config    `yaml:"scope"`
+	Response  respond.Config  `yaml:"response"`
+	Notify    notify.Config   `yaml:"notify"`
 }
 
 // detectionConfig is the "detection" section: Sigma rules and behaviour

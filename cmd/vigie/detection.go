@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/detect"
+	"github.com/vigie-sec/vigie/internal/event"
 )
 
 // liveDetection runs the configured rules on every stored event and
@@ -25,7 +26,8 @@ type liveDetection struct {
 	fingerprint [32]byte
 }
 
-func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger) (*liveDetection, error) {
+func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger,
+	onAlerts func(context.Context, []*event.Event)) (*liveDetection, error) {
 	d := &liveDetection{cfg: cfg, log: log}
 	rs, err := d.load()
 	if err != nil {
@@ -45,6 +47,7 @@ func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger) (
 		Behaviour: behaviour,
 		StatePath: filepath.Join(cfg.Data, "detection.state"),
 		IdleAfter: cmp.Or(time.Duration(cfg.Detection.Lateness), time.Minute),
+		OnAlerts:  onAlerts,
 		Logger:    log,
 	})
 	if err != nil {

@@ -114,9 +114,13 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	}
 	defer st.Close()
 
+	tri, err := newTriage(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
 	var live *liveDetection
 	if len(cfg.Detection.Rules) > 0 || len(cfg.Detection.Detectors) > 0 {
-		if live, err = newLiveDetection(cfg, st, log); err != nil {
+		if live, err = newLiveDetection(cfg, st, log, tri.alerts); err != nil {
 			return err
 		}
 		if len(cfg.Detection.Rules) > 0 {
@@ -139,6 +143,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	if live != nil {
 		reg.MustRegister(live.live)
 	}
+	reg.MustRegister(tri.notify)
 
 	maxRecord := int(cfg.Ingest.MaxRecord)
 	formats := detect.New(detect.Config{MaxRecord: maxRecord})
@@ -149,10 +154,16 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		Health:  pipe.Health,
 		Ingest: ndjson.New(ndjson.Config{Submit: pipe, JSON: jsonl.DecodeObject,
 			Decoder: formats.ByName, MaxBody: int64(cfg.HTTP.MaxBody), MaxRecord: maxRecord}),
-		Bulk:    bulk.New(bulk.Config{Submit: pipe, JSON: jsonl.DecodeObject, MaxBody: int64(cfg.HTTP.MaxBody), MaxRecord: maxRecord}),
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Version: buildVersion(),
-		Logger:  log,
+		Bulk:       bulk.New(bulk.Config{Submit: pipe, JSON: jsonl.DecodeObject, MaxBody: int64(cfg.HTTP.MaxBody), MaxRecord: maxRecord}),
+		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Version:    buildVersion(),
+		Audit:      st,
+		Incidents:  tri.incidents,
+		Scope:      cfg.Scope,
+		Decisions:  tri.respond,
+		Bouncers:   bouncersOf(tri.bouncer),
+		BouncerAPI: handlerOf(tri.bouncer),
+		Logger:     log,
 	})
 
 	var sl *syslog.Server
@@ -207,6 +218,13 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		wg.Go(func() { sl.Serve(transportCtx) })
 	}
 	wg.Go(func() { retention(transportCtx, st, cfg, log) })
+	// Response and notification outlive detection, which hands them its
+	// last alerts.
+	actCtx, stopActing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopActing()
+	var acting sync.WaitGroup
+	acting.Go(func() { tri.respond.Run(actCtx) })
+	acting.Go(func() { tri.notify.Run(actCtx) })
 	detectCtx, stopDetect := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDetect()
 	var detectDone sync.WaitGroup
@@ -238,6 +256,8 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	// events it had not reached are matched at the next start.
 	stopDetect()
 	detectDone.Wait()
+	stopActing()
+	acting.Wait()
 	return runErr
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/notify"
@@ -24,6 +26,7 @@ import (
 type triage struct {
 	incidents *incident.Manager
 	respond   *respond.Manager
+	bouncer   *bouncer.Bouncer // nil unless response.executors.bouncer.enabled
 	notify    *notify.Notifier
 	url       string // the console's address, for links in notifications
 	log       *slog.Logger
@@ -134,4 +137,70 @@ func newResponse(cfg respond.Config, st store.Store, log *slog.Logger, onChange 
 		return nil, nil, err
 	}
 	return m, b, nil
+}
+
+// newTriage builds the incident manager, the response manager and the
+// notifier from cfg, and groups the alerts a previous run left
+// ungrouped.
+func newTriage(ctx context.Context, cfg *serveConfig, st store.Store, log *slog.Logger) (*triage, error) {
+	if err := cfg.Scope.Validate(); err != nil {
+		return nil, err
+	}
+	t := &triage{url: cfg.URL, log: log}
+	var err error
+	if t.incidents, err = incident.New(cfg.Incidents, incident.Deps{Records: st, Audit: st, Evidence: st}); err != nil {
+		return nil, fmt.Errorf("incidents: %w", err)
+	}
+	if err := t.incidents.Load(ctx); err != nil {
+		return nil, err
+	}
+	if t.notify, err = notify.New(cfg.Notify, notify.Deps{Logger: log, Version: buildVersion()}); err != nil {
+		return nil, err
+	}
+	t.respond, t.bouncer, err = newResponse(cfg.Response, st, log, t.decisionChanged)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.respond.Load(ctx); err != nil {
+		return nil, err
+	}
+	if err := t.catchUp(ctx, st); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// decisionChanged tells the notification routes about decisions made,
+// ended, or failing to apply.
+func (t *triage) decisionChanged(c respond.Change) {
+	d := c.Decision
+	level := "medium"
+	text := d.Summary()
+	switch c.Kind {
+	case respond.ChangeCreate, respond.ChangeRevoke, respond.ChangeExpire:
+	case respond.ChangeFailed:
+		level = "high"
+		text = fmt.Sprintf("%s: executor %s failed: %s (retrying)", d.Summary(), c.Executor, c.Err)
+	default:
+		return
+	}
+	t.notify.Notify(notify.Message{Kind: notify.KindDecision, Key: "decision/" + d.ID, Level: level,
+		Title: fmt.Sprintf("Decision %s %s: %s %s", d.ID, c.Kind, d.Action, d.Value), Text: text,
+		Incident: d.Incident, URL: t.link("/decisions/" + d.ID)})
+}
+
+// bouncersOf and handlerOf leave the bouncer routes out when the bouncer
+// executor is off.
+func bouncersOf(b *bouncer.Bouncer) api.Bouncers {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+func handlerOf(b *bouncer.Bouncer) http.Handler {
+	if b == nil {
+		return nil
+	}
+	return b
 }
