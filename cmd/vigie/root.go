@@ -36,7 +36,8 @@ runs the same rules over log files, and "vigie rules" checks them.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newAlertsCommand(),
-		newSimulateCommand(),
+		newSimulateCommand(), newIncidentsCommand(), newIncidentCommand(), newScopeCommand(),
+		newDecideCommand(), newDecisionsCommand(), newBouncersCommand(),
 		newHuntCommand(), newRulesCommand(), newVersionCommand())
 	return root
 }
