@@ -82,10 +82,8 @@ func (s *Store) Matcher(ctx context.Context) (*Matcher, error) {
 // indicator's Added is set to now; a replaced one keeps its first Added.
 //
 // Every indicator is validated (Indicator.Validate) before anything is
-// written; if one is invalid, nothing is. If a write fails midway, the
-// indicators this call added are removed and those it replaced are put
-// back, so that the import is all or nothing; the error then also reports
-// any failure to undo.
+// written, and they are written in one batch (store.Records.PutRecords):
+// the import is all or nothing.
 func (s *Store) Import(ctx context.Context, indicators []Indicator) (added, updated int, err error) {
 	byID := map[string]int{}
 	var list []Indicator
@@ -110,7 +108,7 @@ func (s *Store) Import(ctx context.Context, indicators []Indicator) (added, upda
 		stored[r.ID] = r
 	}
 	now := s.now().UTC()
-	var written []string // IDs written by this call, in order
+	var batch []store.Record
 	for _, ind := range list {
 		old, replacing := stored[ind.ID]
 		ind.Added = now
@@ -122,44 +120,22 @@ func (s *Store) Import(ctx context.Context, indicators []Indicator) (added, upda
 		}
 		body, err := json.Marshal(ind)
 		if err != nil {
-			return 0, 0, s.undo(ctx, written, stored, fmt.Errorf("encoding indicator %s: %w", ind.ID, err))
+			return 0, 0, fmt.Errorf("encoding indicator %s: %w", ind.ID, err)
 		}
 		if replacing && bytes.Equal(body, old.Body) {
 			continue
 		}
-		err = s.records.PutRecord(ctx, store.Record{Kind: RecordKind, ID: ind.ID, Body: body, Updated: now})
-		if err != nil {
-			return 0, 0, s.undo(ctx, written, stored, fmt.Errorf("storing indicator %s: %w", ind.ID, err))
-		}
-		written = append(written, ind.ID)
+		batch = append(batch, store.Record{Kind: RecordKind, ID: ind.ID, Body: body, Updated: now})
 		if replacing {
 			updated++
 		} else {
 			added++
 		}
 	}
-	return added, updated, nil
-}
-
-// undo reverts the writes of a failed Import: removes the indicators it
-// added and puts back those it replaced. It returns cause, joined with
-// any error undoing.
-func (s *Store) undo(ctx context.Context, written []string, stored map[string]store.Record, cause error) error {
-	// The writes failed, perhaps because ctx ended: undo regardless.
-	ctx = context.WithoutCancel(ctx)
-	errs := []error{cause}
-	for _, id := range written {
-		var err error
-		if old, ok := stored[id]; ok {
-			err = s.records.PutRecord(ctx, old)
-		} else {
-			err = s.records.DeleteRecord(ctx, RecordKind, id)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("undoing indicator %s: %w", id, err))
-		}
+	if err := s.records.PutRecords(ctx, batch); err != nil {
+		return 0, 0, fmt.Errorf("storing %d indicators: %w", len(batch), err)
 	}
-	return errors.Join(errs...)
+	return added, updated, nil
 }
 
 // Delete removes one indicator; an unknown ID gives an error matching

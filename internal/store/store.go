@@ -124,6 +124,9 @@ type Record struct {
 type Records interface {
 	// PutRecord creates or replaces the record kind/id.
 	PutRecord(ctx context.Context, r Record) error
+	// PutRecords writes several records at once: all of them, or none
+	// when it fails.
+	PutRecords(ctx context.Context, rs []Record) error
 	// GetRecord returns the record kind/id, or ErrNoRecord.
 	GetRecord(ctx context.Context, kind, id string) (Record, error)
 	// ListRecords returns every record of kind, by ID.

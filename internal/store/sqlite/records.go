@@ -33,23 +33,39 @@ func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
 
 // PutRecord creates or replaces a record.
 func (s *Store) PutRecord(ctx context.Context, r store.Record) error {
-	if r.Kind == "" || r.ID == "" {
-		return fmt.Errorf("putting record: kind and id are required")
-	}
-	if r.Updated.IsZero() {
-		r.Updated = time.Now()
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			"INSERT INTO records(kind, id, updated, body) VALUES (?, ?, ?, ?) "+
-				"ON CONFLICT(kind, id) DO UPDATE SET updated = excluded.updated, body = excluded.body",
-			r.Kind, r.ID, timeToNanos(r.Updated), r.Body)
-		return err
-	})
-	if err != nil {
+	if err := s.PutRecords(ctx, []store.Record{r}); err != nil {
 		return fmt.Errorf("putting record %s/%s: %w", r.Kind, r.ID, err)
 	}
 	return nil
+}
+
+// PutRecords creates or replaces records in one transaction.
+func (s *Store) PutRecords(ctx context.Context, rs []store.Record) error {
+	now := time.Now()
+	for i, r := range rs {
+		if r.Kind == "" || r.ID == "" {
+			return fmt.Errorf("record %d: kind and id are required", i)
+		}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx,
+			"INSERT INTO records(kind, id, updated, body) VALUES (?, ?, ?, ?) "+
+				"ON CONFLICT(kind, id) DO UPDATE SET updated = excluded.updated, body = excluded.body")
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range rs {
+			updated := r.Updated
+			if updated.IsZero() {
+				updated = now
+			}
+			if _, err := stmt.ExecContext(ctx, r.Kind, r.ID, timeToNanos(updated), r.Body); err != nil {
+				return fmt.Errorf("%s/%s: %w", r.Kind, r.ID, err)
+			}
+		}
+		return nil
+	})
 }
 
 // GetRecord returns one record, or store.ErrNoRecord.

@@ -38,6 +38,19 @@ func testRecords(t *testing.T, open Open) {
 	if err := s.DeleteRecord(ctx, "decision", "missing"); err != nil {
 		t.Errorf("deleting a missing record: %v", err)
 	}
+	// A batch with a bad record writes none of its records.
+	err := s.PutRecords(ctx, []store.Record{{Kind: "incident", ID: "9", Body: []byte("{}")}, {Kind: "incident", Body: []byte("{}")}})
+	if err == nil {
+		t.Error("PutRecords with a record without an ID succeeded")
+	}
+	if err := s.PutRecords(ctx, []store.Record{{Kind: "decision", ID: "7", Body: []byte("{}")}, {Kind: "decision", ID: "8", Body: []byte("{}")}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"7", "8"} {
+		if err := s.DeleteRecord(ctx, "decision", id); err != nil {
+			t.Fatal(err)
+		}
+	}
 	check := func(s store.Store) {
 		t.Helper()
 		got, err := s.ListRecords(ctx, "incident")
