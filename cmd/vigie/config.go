@@ -17,6 +17,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/notify"
 	"github.com/vigie-sec/vigie/internal/respond"
+	"github.com/vigie-sec/vigie/internal/retro"
 	"github.com/vigie-sec/vigie/internal/scope"
 )
 
@@ -55,6 +56,7 @@ type serveConfig struct {
 	Scope     scope.Config    `yaml:"scope"`
 	Response  respond.Config  `yaml:"response"`
 	Notify    notify.Config   `yaml:"notify"`
+	Hunts     retro.Config    `yaml:"hunts"`
 }
 
 // detectionConfig is the "detection" section: Sigma rules and behaviour

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/behave"
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
 )
@@ -27,7 +28,7 @@ type liveDetection struct {
 }
 
 func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger,
-	onAlerts func(context.Context, []*event.Event)) (*liveDetection, error) {
+	onAlerts func(context.Context, []*event.Event), extra ...behave.Detector) (*liveDetection, error) {
 	d := &liveDetection{cfg: cfg, log: log}
 	rs, err := d.load()
 	if err != nil {
@@ -35,11 +36,11 @@ func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger,
 	}
 	d.rules = rs
 	d.fingerprint, _ = d.fingerprintRules()
-	behaviour, note, err := newBehaviour(&cfg.Detection)
+	behaviour, note, err := newBehaviour(&cfg.Detection, extra...)
 	if err != nil {
 		return nil, err
 	}
-	if behaviour != nil {
+	if note != "" {
 		log.Info("behaviour detection", "detectors", note)
 	}
 	d.live, err = detect.NewLive(rs, detect.LiveConfig{

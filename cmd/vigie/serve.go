@@ -30,6 +30,8 @@ import (
 	"github.com/vigie-sec/vigie/internal/ingest/bulk"
 	"github.com/vigie-sec/vigie/internal/ingest/ndjson"
 	"github.com/vigie-sec/vigie/internal/ingest/syslog"
+	"github.com/vigie-sec/vigie/internal/intel"
+	"github.com/vigie-sec/vigie/internal/retro"
 	"github.com/vigie-sec/vigie/internal/store"
 	"github.com/vigie-sec/vigie/internal/store/sqlite"
 )
@@ -118,32 +120,39 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	if err != nil {
 		return err
 	}
-	var live *liveDetection
-	if len(cfg.Detection.Rules) > 0 || len(cfg.Detection.Detectors) > 0 {
-		if live, err = newLiveDetection(cfg, st, log, tri.alerts); err != nil {
-			return err
-		}
-		if len(cfg.Detection.Rules) > 0 {
-			fmt.Fprintln(stderr, "vigie serve: detection:", live.rules.Summary())
-		}
+	// Live detection always runs: the indicators of compromise are
+	// matched on every event, besides the rules and detectors configured.
+	intelStore := intel.NewStore(st)
+	matcher, err := intelStore.Matcher(ctx)
+	if err != nil {
+		return err
 	}
+	ioc := intel.NewDetector(matcher)
+	live, err := newLiveDetection(cfg, st, log, tri.alerts, ioc)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Detection.Rules) > 0 {
+		fmt.Fprintln(stderr, "vigie serve: detection:", live.rules.Summary())
+	}
+	if err := cfg.Hunts.Validate(); err != nil {
+		return fmt.Errorf("hunts: %w", err)
+	}
+	hunter := retro.New(retro.Deps{Store: st, OnAlerts: tri.alerts, Logger: log}, cfg.Hunts)
+	if err := hunter.Load(ctx); err != nil {
+		return err
+	}
+	defer hunter.Close()
 	pipe := ingest.New(st, ingest.Config{
 		QueueEvents: cfg.Ingest.QueueEvents,
 		BatchEvents: cfg.Ingest.BatchEvents,
 		Logger:      log,
-		OnCommit: func() {
-			if live != nil {
-				live.live.Wake()
-			}
-		},
+		OnCommit:    live.live.Wake,
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(pipe.Counters, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	if live != nil {
-		reg.MustRegister(live.live)
-	}
-	reg.MustRegister(tri.notify)
+	reg.MustRegister(live.live, tri.notify)
 
 	maxRecord := int(cfg.Ingest.MaxRecord)
 	formats := detect.New(detect.Config{MaxRecord: maxRecord})
@@ -163,6 +172,8 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		Decisions:  tri.respond,
 		Bouncers:   bouncersOf(tri.bouncer),
 		BouncerAPI: handlerOf(tri.bouncer),
+		Hunts:      &hunts{Manager: hunter, cfg: cfg, live: live, audit: st, log: log},
+		Intel:      &intelService{store: intelStore, detector: ioc, hunts: hunter, audit: st, log: log},
 		Logger:     log,
 	})
 
@@ -228,9 +239,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	detectCtx, stopDetect := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDetect()
 	var detectDone sync.WaitGroup
-	if live != nil {
-		detectDone.Go(func() { live.run(detectCtx, transportCtx) })
-	}
+	detectDone.Go(func() { live.run(detectCtx, transportCtx) })
 
 	log.Info("vigie serving", "api", ln.Addr().String(), "tls", useTLS, "data", cfg.Data,
 		"syslog_udp", cfg.Syslog.UDP, "syslog_tcp", cfg.Syslog.TCP, "syslog_tls", cfg.Syslog.TLS)

@@ -49,6 +49,8 @@ type Config struct {
 	Scope     scope.Config
 	Decisions Decisions
 	Bouncers  Bouncers
+	Hunts     Hunts
+	Intel     Intel
 	// BouncerAPI serves the CrowdSec Local API bouncer routes
 	// (/v1/decisions…), authenticated by bouncer keys, not API tokens.
 	BouncerAPI http.Handler
@@ -105,6 +107,17 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Audit != nil {
 		mux.Handle("GET /api/v1/audit", s.auth(s.handle(s.auditLog)))
+	}
+	if cfg.Hunts != nil {
+		mux.Handle("POST /api/v1/hunts", s.auth(s.handle(s.startHunt)))
+		mux.Handle("GET /api/v1/hunts", s.auth(s.handle(s.listHunts)))
+		mux.Handle("GET /api/v1/hunts/{id}", s.auth(s.handle(s.getHunt)))
+		mux.Handle("DELETE /api/v1/hunts/{id}", s.auth(s.handle(s.stopHunt)))
+	}
+	if cfg.Intel != nil {
+		mux.Handle("POST /api/v1/intel", s.auth(s.handle(s.importIntel)))
+		mux.Handle("GET /api/v1/intel", s.auth(s.handle(s.listIntel)))
+		mux.Handle("DELETE /api/v1/intel/{id}", s.auth(s.handle(s.deleteIntel)))
 	}
 	if cfg.Decisions != nil {
 		mux.Handle("POST /api/v1/decisions", s.auth(s.handle(s.createDecision)))

@@ -212,15 +212,18 @@ const maxJSONBody = 1 << 20
 
 // readJSON decodes r's body into dst, refusing unknown fields, trailing
 // data and bodies over maxJSONBody.
-func readJSON(r *http.Request, dst any) error {
+func readJSON(r *http.Request, dst any) error { return readJSONLimit(r, dst, maxJSONBody) }
+
+// readJSONLimit is readJSON with another bound.
+func readJSONLimit(r *http.Request, dst any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: "bad_content_type", Message: fmt.Sprintf("send JSON (Content-Type: application/json), not %s", ct)}
 	}
-	dec := jsonDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody))
+	dec := jsonDecoder(http.MaxBytesReader(nil, r.Body, limit))
 	if err := dec.Decode(dst); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("body over %d bytes", maxJSONBody)}
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("body over %d bytes", limit)}
 		}
 		return badRequest("bad_json", "request body: %v", err)
 	}
