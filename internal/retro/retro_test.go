@@ -18,6 +18,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/breachtest"
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/intel"
 	"github.com/vigie-sec/vigie/internal/query"
 	"github.com/vigie-sec/vigie/internal/store"
 	"github.com/vigie-sec/vigie/internal/store/sqlite"
@@ -153,6 +154,7 @@ func wait(t *testing.T, m *Manager, id string) *Job {
 // over the same events, marked with the hunt, given to OnAlerts, and
 // that the time bounds select the events a store count selects.
 func TestHuntMatchesEngine(t *testing.T) {
+	t.Parallel()
 	b := breachtest.Load(t)
 	rs := loadRules(t)
 	ctx := context.Background()
@@ -254,6 +256,7 @@ func buildDetectors(t *testing.T, geoPath string, names ...string) func() *behav
 // the breach: the hunt must raise exactly what live detection raised
 // over the same events (breachtest stored its alerts).
 func TestHuntMatchesLive(t *testing.T) {
+	t.Parallel()
 	b := breachtest.Load(t)
 	var want []finding
 	for _, a := range b.Alerts {
@@ -285,6 +288,7 @@ func TestHuntMatchesLive(t *testing.T) {
 // TestBehaviourOnly is the retro-match of new indicators' shape: a hunt
 // with no rules and one detector finds what that detector found live.
 func TestBehaviourOnly(t *testing.T) {
+	t.Parallel()
 	b := breachtest.Load(t)
 	// The detector that raised most live alerts.
 	byDetector := map[string][]finding{}
@@ -329,6 +333,7 @@ func TestBehaviourOnly(t *testing.T) {
 // TestStop stops a hunt from its first alerts: it reads no further batch,
 // ends stopped, and the alerts it counted are stored.
 func TestStop(t *testing.T) {
+	t.Parallel()
 	b := breachtest.Load(t)
 	ctx := context.Background()
 	var (
@@ -414,6 +419,7 @@ func (b *blocker) on(_ context.Context, alerts []*event.Event) {
 // over the same store lists a finished hunt as it ended and marks one
 // still running as failed, and numbers new hunts after them.
 func TestRestart(t *testing.T) {
+	t.Parallel()
 	b := breachtest.Load(t)
 	ctx := context.Background()
 	rs := loadRules(t)
@@ -491,6 +497,7 @@ func TestRestart(t *testing.T) {
 
 // TestBusy checks MaxJobs.
 func TestBusy(t *testing.T) {
+	t.Parallel()
 	b := breachtest.Load(t)
 	ctx := context.Background()
 	rs := loadRules(t)
@@ -620,4 +627,66 @@ func TestValidate(t *testing.T) {
 	if err := (Config{}).Validate(); err != nil {
 		t.Errorf("zero Config: %v", err)
 	}
+}
+
+// TestIndicatorRetroMatch is the retro-match of a new indicator: a hunt
+// whose only detector is the IOC detector of the breach's attacker
+// address alerts once on every stored event that names the address in a
+// field the IOC matcher reads.
+func TestIndicatorRetroMatch(t *testing.T) {
+	t.Parallel()
+	b := breachtest.Load(t)
+	ctx := context.Background()
+	ip := b.Truth.Breach.AttackerIP
+	ind := intel.Indicator{ID: "ip:" + ip, Type: intel.IP, Value: ip, Confidence: 90, Source: "cert-feed", Format: intel.FormatCSV}
+	if err := ind.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	fields := intel.MatchFields()
+	var want []finding
+	var after event.ID
+	for {
+		evs, err := b.Store.Scan(ctx, after, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, ev := range evs {
+			after = ev.ID
+			if ev.Kind != event.KindEvent {
+				continue
+			}
+			for _, f := range fields {
+				if v, _ := ev.Get(f); v == ip {
+					want = append(want, finding{"vigie.behave.ioc", strconv.FormatInt(int64(ev.ID), 10)})
+					break
+				}
+			}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("no stored event names %s", ip)
+	}
+	var seen collector
+	m := New(Deps{Store: b.Store, OnAlerts: seen.on}, Config{})
+	defer m.Close()
+	j, err := m.Start(ctx, Spec{Name: "indicator " + ip, RequestedBy: "policy:intel",
+		Behaviour: func() *behave.Set { return behave.NewSet(intel.NewDetector(intel.Compile([]intel.Indicator{ind}))) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = wait(t, m, j.ID)
+	if j.State != Done || !slices.Equal(j.Detectors, []string{"ioc"}) {
+		t.Fatalf("hunt %s (%s), detectors %v", j.State, j.Error, j.Detectors)
+	}
+	var got []finding
+	for _, a := range seen.alerts {
+		got = append(got, findingOf(a))
+	}
+	if diff := cmp.Diff(sortFindings(want), sortFindings(got)); diff != "" {
+		t.Errorf("indicator hunt (-events naming the address +alerts):\n%s", diff)
+	}
+	t.Logf("%s: %d alerts", ip, len(got))
 }
