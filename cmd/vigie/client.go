@@ -132,3 +132,10 @@ func (f *clientFlags) send(ctx context.Context, token, method, path string, body
 	}
 	return nil
 }
+
+func jsonUnmarshal(b []byte, dst any) error {
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("decoding answer: %w", err)
+	}
+	return nil
+}

@@ -58,6 +58,8 @@ func newHuntCommand() *cobra.Command {
 		noBar             bool
 		configPath, geoDB string
 		detectors         []string
+		remoteHunt        remote
+		huntName          string
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt --rules DIR [flags] PATH...",
@@ -76,12 +78,28 @@ Output: one line per detection (text), one JSON object per line (--json):
 {"rule_id","rule_title","level","tags","kind":"match"|"correlation",
 "file","record_id","timestamp","event":{…}} (correlations carry "group",
 "value" and "events", the references of the events involved), or CSV
-(--csv). A summary follows on standard error.`,
+(--csv). A summary follows on standard error.
+
+With --server URL and no PATH, the hunt runs on the server over the events
+it stored (a retro-hunt): the rule files are sent to it, the server
+matches them over --from/--to, and their hits become alerts marked with
+the hunt's id (vigie.hunt.id) that join incidents like live alerts.
+Progress is shown; Ctrl-C stops the hunt on the server.`,
 		Example: `  vigie hunt --rules sigma/rules Security.evtx Sysmon.evtx
   vigie hunt --rules sigma/rules --rules my-rules --level high /cases/host42/
-  vigie hunt --rules sigma/rules --json --from 2026-03-01 logs/ | jq .rule_title`,
-		Args: cobra.MinimumNArgs(1),
+  vigie hunt --rules sigma/rules --json --from 2026-03-01 logs/ | jq .rule_title
+  vigie hunt --server http://127.0.0.1:8080 --rules new-rules/ --from 30d`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("server") {
+				if len(args) > 0 {
+					return errors.New("--server hunts over the server's stored events: give no PATH")
+				}
+				remoteHunt.asJSON = asJSON
+				return huntOnServer(cmd, &remoteHunt, huntName, o.rules, detectors, from, to)
+			}
+			if len(args) == 0 {
+				return errors.New("give the log files or folders to hunt in, or --server URL to hunt over a server's stored events")
+			}
 			cfg, err := loadConfig(configPath)
 			if err != nil {
 				return err
@@ -136,6 +154,8 @@ Output: one line per detection (text), one JSON object per line (--json):
 	fl.StringSliceVar(&detectors, "detectors", nil, "behaviour detectors to run besides the rules: all, or some of "+strings.Join(catalog.Names(), ","))
 	fl.StringVar(&geoDB, "geoip", "", "GeoIP .mmdb city database for the travel and newplace detectors")
 	fl.StringVar(&configPath, "config", "", "serve's YAML configuration: its detection section (rules, detectors and their parameters) applies")
+	remoteHunt.client.register(cmd)
+	fl.StringVar(&huntName, "name", "", "with --server: the hunt's name, kept on its alerts")
 	fl.IntVar(&o.maxCorrelated, "max-correlated", 2_000_000, "most matches kept for correlation rules; beyond it correlations are incomplete and the summary says so")
 	return cmd
 }

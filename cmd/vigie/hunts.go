@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/behave"
@@ -196,4 +200,68 @@ func (s *intelService) Delete(ctx context.Context, id, who string) error {
 		s.log.Error("audit log", "err", err)
 	}
 	return s.reload(ctx)
+}
+
+// huntOnServer sends rule files to a server as a retro-hunt, follows its
+// progress until it ends, and stops it on Ctrl-C.
+func huntOnServer(cmd *cobra.Command, rm *remote, name string, rulePaths, detectors []string, from, to string) error {
+	ctx := cmd.Context()
+	req := api.HuntRequest{Name: name, Detectors: detectors, From: from, To: to}
+	for _, p := range rulePaths {
+		err := filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if e.IsDir() || !strings.HasSuffix(path, ".yml") && !strings.HasSuffix(path, ".yaml") {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			req.Rules = append(req.Rules, api.RuleFile{Name: filepath.Base(path), YAML: string(b)})
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading rules: %w", err)
+		}
+	}
+	if len(req.Rules) == 0 && len(detectors) == 0 {
+		return errors.New("nothing to hunt with: pass --rules DIR or --detectors")
+	}
+	var job retro.Job
+	if err := rm.call(ctx, "POST", "/api/v1/hunts", req, &job); err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	fmt.Fprintf(stderr, "vigie hunt: hunt %s started on the server with %d rule files\n", job.ID, len(req.Rules))
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for job.State == retro.Running {
+		select {
+		case <-ctx.Done():
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := rm.call(stopCtx, "DELETE", "/api/v1/hunts/"+job.ID, nil, &job)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("stopping hunt %s: %w", job.ID, err)
+			}
+			fmt.Fprintf(stderr, "\nvigie hunt: hunt %s stopped; its alerts so far are kept\n", job.ID)
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if err := rm.call(ctx, "GET", "/api/v1/hunts/"+job.ID, nil, &job); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "\r%5.1f%%  %d events read, %d in range, %d alerts", 100*job.Progress(), job.Scanned, job.Matched, job.Alerts)
+	}
+	fmt.Fprintln(stderr)
+	out := cmd.OutOrStdout()
+	return rm.print(out, job, func() {
+		fmt.Fprintf(out, "hunt %s %s: %d events read, %d in range, %d alerts", job.ID, job.State, job.Scanned, job.Matched, job.Alerts)
+		if job.Error != "" {
+			fmt.Fprintf(out, " (%s)", job.Error)
+		}
+		fmt.Fprintf(out, "\nlist them with: vigie alerts 'vigie.hunt.id:%s'\n", job.ID)
+	})
 }

@@ -37,7 +37,7 @@ runs the same rules over log files, and "vigie rules" checks them.`,
 	}
 	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newAlertsCommand(),
 		newSimulateCommand(), newIncidentsCommand(), newIncidentCommand(), newScopeCommand(),
-		newDecideCommand(), newDecisionsCommand(), newBouncersCommand(),
+		newDecideCommand(), newDecisionsCommand(), newBouncersCommand(), newIntelCommand(), newHuntsCommand(),
 		newHuntCommand(), newRulesCommand(), newVersionCommand())
 	return root
 }
