@@ -3,6 +3,7 @@ package intel
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,14 +22,27 @@ import (
 type Detector struct {
 	matcher atomic.Pointer[Matcher]
 	hits    []Hit // Observe's scratch space
+	// last is when each (indicator, who) pair last raised a finding, in
+	// event time: a C2 address seen in thousands of connections of one
+	// host is one alert per SuppressFor, not thousands. Observe and
+	// Advance are called from one goroutine, as for every detector.
+	last map[string]time.Time
 }
+
+// SuppressFor is how long, in event time, further hits of one indicator
+// by the same host, address or account raise no new finding.
+const SuppressFor = time.Hour
+
+// maxSuppressed bounds the pairs remembered; beyond it the oldest half
+// is forgotten.
+const maxSuppressed = 100_000
 
 var _ behave.Detector = (*Detector)(nil)
 
 // NewDetector returns a Detector matching m's indicators; m may be nil
 // (no indicators).
 func NewDetector(m *Matcher) *Detector {
-	d := &Detector{}
+	d := &Detector{last: map[string]time.Time{}}
 	d.Swap(m)
 	return d
 }
@@ -75,8 +89,16 @@ func (d *Detector) Observe(ev *event.Event, ref string) []behave.Finding {
 	if len(d.hits) == 0 {
 		return nil
 	}
-	out := make([]behave.Finding, 0, len(d.hits))
+	var out []behave.Finding
 	for _, h := range d.hits {
+		key := h.Indicator.ID + "\x00" + who(ev, h)
+		if t, ok := d.last[key]; ok && ev.Time.Sub(t) < SuppressFor && !ev.Time.Before(t) {
+			continue
+		}
+		if len(d.last) >= maxSuppressed {
+			d.forget()
+		}
+		d.last[key] = ev.Time
 		out = append(out, finding(ev, ref, h))
 	}
 	clear(d.hits) // do not keep indicators of a swapped-out Matcher alive
@@ -90,13 +112,13 @@ func finding(ev *event.Event, ref string, h Hit) behave.Finding {
 		Title:    "Indicator of compromise: " + ind.Value,
 		Level:    Level(ind.Confidence),
 		Time:     ev.Time,
-		Entities: []behave.Entity{
+		Entities: append([]behave.Entity{
 			{Field: h.Field, Value: h.Value},
 			{Field: "threat.indicator.type", Value: string(ind.Type)},
 			{Field: "threat.indicator.name", Value: ind.Value},
 			{Field: "threat.feed.name", Value: ind.Source},
 			{Field: "vigie.indicator.id", Value: ind.ID},
-		},
+		}, entities(ev, h)...),
 		Why: behave.Why{
 			Observed: float64(ind.Confidence),
 			Unit:     "confidence",
@@ -135,7 +157,58 @@ func explain(h Hit) string {
 }
 
 // Advance does nothing: indicators decide nothing over time.
-func (d *Detector) Advance(time.Time) []behave.Finding { return nil }
+// who names the other side of a hit: the host, address or account that
+// met the indicator.
+func who(ev *event.Event, h Hit) string {
+	for _, name := range []string{event.HostName, event.SourceIP, event.UserName, event.DestinationIP} {
+		if name == h.Field {
+			continue
+		}
+		if v, ok := ev.Get(name); ok && v != h.Value {
+			return name + "=" + v
+		}
+	}
+	return ""
+}
+
+// entities are the event's entity fields other than the hit, so that the
+// alert names who met the indicator and joins that entity's incident.
+func entities(ev *event.Event, h Hit) []behave.Entity {
+	var out []behave.Entity
+	for _, name := range event.EntityFields() {
+		for _, f := range ev.Values(name) {
+			if !(name == h.Field && f.Value == h.Value) && f.Value != "" {
+				out = append(out, behave.Entity{Field: name, Value: f.Value})
+			}
+		}
+	}
+	return out
+}
+
+// Advance forgets the pairs whose suppression has ended.
+func (d *Detector) Advance(now time.Time) []behave.Finding {
+	for k, t := range d.last {
+		if now.Sub(t) >= SuppressFor {
+			delete(d.last, k)
+		}
+	}
+	return nil
+}
+
+// forget drops the older half of the remembered pairs.
+func (d *Detector) forget() {
+	times := make([]time.Time, 0, len(d.last))
+	for _, t := range d.last {
+		times = append(times, t)
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	cut := times[len(times)/2]
+	for k, t := range d.last {
+		if t.Before(cut) {
+			delete(d.last, k)
+		}
+	}
+}
 
 // Snapshot writes an empty JSON object: the Detector has no state of its
 // own; its indicators are kept by the Store.

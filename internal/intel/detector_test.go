@@ -29,6 +29,7 @@ func TestDetectorFinding(t *testing.T) {
 			{Field: "threat.indicator.name", Value: "198.51.100.0/24"},
 			{Field: "threat.feed.name", Value: "cert-feed"},
 			{Field: "vigie.indicator.id", Value: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"},
+			{Field: "source.ip", Value: "10.0.0.5"},
 		},
 		Why: behave.Why{Observed: 90, Unit: "confidence",
 			Text: `destination.ip 198.51.100.7 is indicator indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f (cidr 198.51.100.0/24) "Poison Ivy C2" from feed cert-feed (stix, confidence 90, valid from 2024-03-14T12:00:00Z); labels attack.command-and-control`},
@@ -65,11 +66,43 @@ func TestLevel(t *testing.T) {
 
 // TestDetectorSwap swaps the indicators while events are observed (run
 // with -race): every finding comes from one of the two sets, whole.
+// TestDetectorSuppress checks that one host meeting one indicator again
+// and again raises one finding per SuppressFor, and another host its own.
+func TestDetectorSuppress(t *testing.T) {
+	d := NewDetector(Compile([]Indicator{ind("c2", IP, "198.51.100.7")}))
+	count := func(at time.Time, src string) int {
+		return len(d.Observe(ev(at, "destination.ip", "198.51.100.7", "source.ip", src), "1"))
+	}
+	if n := count(t0, "10.0.0.5"); n != 1 {
+		t.Fatalf("first hit: %d findings", n)
+	}
+	for i := 1; i < 60; i++ {
+		if n := count(t0.Add(time.Duration(i)*time.Minute), "10.0.0.5"); n != 0 {
+			t.Fatalf("hit %d minutes later: %d findings, want 0 (suppressed)", i, n)
+		}
+	}
+	if n := count(t0.Add(time.Minute), "10.0.0.6"); n != 1 {
+		t.Errorf("another source: %d findings, want 1", n)
+	}
+	if n := count(t0.Add(SuppressFor), "10.0.0.5"); n != 1 {
+		t.Errorf("after SuppressFor: %d findings, want 1", n)
+	}
+	d.Advance(t0.Add(3 * SuppressFor))
+	if len(d.last) != 0 {
+		t.Errorf("Advance kept %d expired pairs", len(d.last))
+	}
+}
+
 func TestDetectorSwap(t *testing.T) {
 	a := Compile([]Indicator{ind("a", IP, "192.0.2.1")})
 	b := Compile([]Indicator{ind("b", IP, "192.0.2.1"), ind("b2", Domain, "evil.example")})
 	d := NewDetector(nil)
-	e := ev(t0, "source.ip", "192.0.2.1", "dns.question.name", "x.evil.example")
+	// Each event comes after the suppression of the one before has ended.
+	at := t0
+	next := func() *event.Event {
+		at = at.Add(SuppressFor)
+		return ev(at, "source.ip", "192.0.2.1", "dns.question.name", "x.evil.example")
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -86,7 +119,7 @@ func TestDetectorSwap(t *testing.T) {
 	seen := map[string]int{}
 	for range 5000 {
 		var ids []string
-		for _, f := range d.Observe(e, "1") {
+		for _, f := range d.Observe(next(), "1") {
 			ids = append(ids, f.Entities[4].Value)
 		}
 		seen[strings.Join(ids, ",")]++
@@ -97,7 +130,7 @@ func TestDetectorSwap(t *testing.T) {
 			t.Errorf("got findings %q, want those of one matcher: none, a, or b2,b", set)
 		}
 	}
-	if got := d.Observe(e, "1"); len(got) != 2 {
+	if got := d.Observe(next(), "1"); len(got) != 2 {
 		t.Errorf("after the last Swap: got %d findings, want 2", len(got))
 	}
 }
