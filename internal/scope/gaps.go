@@ -21,6 +21,11 @@ const maxBaselineGaps = 50_000
 // its silences to be judged: without them, its usual rhythm is unknown.
 const minBaselineGaps = 10
 
+// minBaselineSpan is how far before the window a timeline's history must
+// reach for its silences to be judged: a workstation's longest gap is
+// known only once a night has been seen.
+const minBaselineSpan = 48 * time.Hour
+
 // span is a silence between two events.
 type span struct{ from, to time.Time }
 
@@ -62,8 +67,8 @@ func (tl *timeline) see(t, from, to time.Time, minGap time.Duration) {
 // threshold is the silence past which the entity counts as silent:
 // max(MinGap, GapFactor × the median gap, the longest gap) before the
 // window. The longest gap keeps ordinary nights and weekends out.
-func (tl *timeline) threshold(cfg Config) (time.Duration, time.Duration, bool) {
-	if len(tl.base) < minBaselineGaps {
+func (tl *timeline) threshold(cfg Config, from time.Time) (time.Duration, time.Duration, bool) {
+	if len(tl.base) < minBaselineGaps || from.Sub(tl.oldest) < minBaselineSpan {
 		return 0, 0, false
 	}
 	gaps := slices.Clone(tl.base)
@@ -76,7 +81,7 @@ func (tl *timeline) threshold(cfg Config) (time.Duration, time.Duration, bool) {
 // silentGaps returns the entity's silences in the window past its
 // threshold, clipped to the window.
 func (tl *timeline) silentGaps(name, kind string, cfg Config, from, to time.Time) []Gap {
-	thr, median, ok := tl.threshold(cfg)
+	thr, median, ok := tl.threshold(cfg, from)
 	if !ok {
 		return nil
 	}

@@ -54,8 +54,10 @@ func (b *builder) finish(alerts []*event.Event) {
 	for _, k := range sortedKeys(b.accounts) {
 		a := b.accounts[k]
 		a.First, a.Last, a.Events = a.line.first, a.line.last, a.line.events
+		// An account's own silence is its owner's night or weekend, not a
+		// gap in the logs: accounts get the gaps of markers only (a log
+		// cleared by them, a trail they stopped).
 		rep.Accounts = append(rep.Accounts, a.Account)
-		gaps = append(gaps, a.line.silentGaps(a.Name, "account", b.cfg, b.from, b.to)...)
 	}
 	rep.Hosts = []Host{}
 	for _, k := range sortedKeys(b.hosts) {
