@@ -168,6 +168,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		Version:    buildVersion(),
 		Audit:      st,
 		Incidents:  tri.incidents,
+		OnIncident: tri.incidentChanged,
 		Scope:      cfg.Scope,
 		Decisions:  tri.respond,
 		Bouncers:   bouncersOf(tri.bouncer),

@@ -170,6 +170,22 @@ func newTriage(ctx context.Context, cfg *serveConfig, st store.Store, log *slog.
 	return t, nil
 }
 
+// incidentChanged tells the notification routes about an analyst's change
+// to an incident.
+func (t *triage) incidentChanged(inc *incident.Incident, change string) {
+	kind := notify.KindIncidentUpdate
+	text := fmt.Sprintf("Incident %d: %s changed", inc.ID, change)
+	if change == "status" {
+		kind = notify.KindIncidentStatus
+		text = fmt.Sprintf("Incident %d is now %s", inc.ID, inc.Status)
+		if inc.Reason != "" {
+			text += " (" + inc.Reason + ")"
+		}
+	}
+	t.notify.Notify(notify.Message{Kind: kind, Level: inc.EffectiveSeverity(), Title: inc.Title,
+		Incident: strconv.FormatInt(inc.ID, 10), Text: text, URL: t.link(fmt.Sprintf("/incidents/%d", inc.ID))})
+}
+
 // decisionChanged tells the notification routes about decisions made,
 // ended, or failing to apply.
 func (t *triage) decisionChanged(c respond.Change) {

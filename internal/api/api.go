@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/ingest"
 	"github.com/vigie-sec/vigie/internal/query"
 	"github.com/vigie-sec/vigie/internal/scope"
@@ -46,11 +47,14 @@ type Config struct {
 	// The parts of issue 5; a nil one leaves its routes out (they answer
 	// 404 saying what is not configured).
 	Incidents Incidents
-	Scope     scope.Config
-	Decisions Decisions
-	Bouncers  Bouncers
-	Hunts     Hunts
-	Intel     Intel
+	// OnIncident, when set, is told of each analyst change to an
+	// incident ("status", "assign", "note", "merge"…), for notifications.
+	OnIncident func(inc *incident.Incident, change string)
+	Scope      scope.Config
+	Decisions  Decisions
+	Bouncers   Bouncers
+	Hunts      Hunts
+	Intel      Intel
 	// BouncerAPI serves the CrowdSec Local API bouncer routes
 	// (/v1/decisions…), authenticated by bouncer keys, not API tokens.
 	BouncerAPI http.Handler

@@ -109,34 +109,45 @@ func (s *server) updateIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return incidentError(err)
 	}
-	steps := []func() (*incident.Incident, error){}
+	type step struct {
+		change string
+		do     func() (*incident.Incident, error)
+	}
+	var steps []step
 	if u.Status != nil {
-		steps = append(steps, func() (*incident.Incident, error) {
+		steps = append(steps, step{"status", func() (*incident.Incident, error) {
 			return s.cfg.Incidents.SetStatus(ctx, id, incident.Status(*u.Status), u.Reason, who)
-		})
+		}})
 	}
 	if u.Assignee != nil {
-		steps = append(steps, func() (*incident.Incident, error) { return s.cfg.Incidents.Assign(ctx, id, *u.Assignee, who) })
+		steps = append(steps, step{"assign", func() (*incident.Incident, error) { return s.cfg.Incidents.Assign(ctx, id, *u.Assignee, who) }})
 	}
 	if u.Tags != nil {
-		steps = append(steps, func() (*incident.Incident, error) { return s.cfg.Incidents.SetTags(ctx, id, *u.Tags, who) })
+		steps = append(steps, step{"tags", func() (*incident.Incident, error) { return s.cfg.Incidents.SetTags(ctx, id, *u.Tags, who) }})
 	}
 	if u.Severity != nil {
-		steps = append(steps, func() (*incident.Incident, error) { return s.cfg.Incidents.SetSeverity(ctx, id, *u.Severity, who) })
+		steps = append(steps, step{"severity", func() (*incident.Incident, error) { return s.cfg.Incidents.SetSeverity(ctx, id, *u.Severity, who) }})
 	}
 	if u.Title != nil {
-		steps = append(steps, func() (*incident.Incident, error) { return s.cfg.Incidents.SetTitle(ctx, id, *u.Title, who) })
+		steps = append(steps, step{"title", func() (*incident.Incident, error) { return s.cfg.Incidents.SetTitle(ctx, id, *u.Title, who) }})
 	}
 	if len(steps) == 0 {
 		return badRequest("empty_update", "nothing to change: send status, assignee, tags, severity or title")
 	}
-	for _, step := range steps {
-		if inc, err = step(); err != nil {
+	for _, st := range steps {
+		if inc, err = st.do(); err != nil {
 			return incidentError(err)
 		}
+		s.incidentChanged(inc, st.change)
 	}
 	writeJSON(w, http.StatusOK, inc)
 	return nil
+}
+
+func (s *server) incidentChanged(inc *incident.Incident, change string) {
+	if s.cfg.OnIncident != nil {
+		s.cfg.OnIncident(inc, change)
+	}
 }
 
 // NoteRequest is the body of POST /api/v1/incidents/{id}/notes.
@@ -157,6 +168,7 @@ func (s *server) addNote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return incidentError(err)
 	}
+	s.incidentChanged(inc, "note")
 	writeJSON(w, http.StatusCreated, inc)
 	return nil
 }
@@ -177,14 +189,15 @@ func (s *server) mergeIncident(split bool) func(w http.ResponseWriter, r *http.R
 		if err := readJSON(r, &req); err != nil {
 			return err
 		}
-		do := s.cfg.Incidents.Merge
+		do, change := s.cfg.Incidents.Merge, "merge"
 		if split {
-			do = s.cfg.Incidents.Split
+			do, change = s.cfg.Incidents.Split, "split"
 		}
 		inc, err := do(r.Context(), id, req.From, s.incidentActor(r))
 		if err != nil {
 			return incidentError(err)
 		}
+		s.incidentChanged(inc, change)
 		writeJSON(w, http.StatusOK, inc)
 		return nil
 	}
