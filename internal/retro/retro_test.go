@@ -64,10 +64,9 @@ func loadRules(t *testing.T) *detect.RuleSet {
 
 // engineRun is the reference: a plain detect.Engine fed the stored events
 // of [from, to) in ID order, then flushed.
-func engineRun(t *testing.T, st store.Scanner, rs *detect.RuleSet, from, to time.Time) []finding {
+func engineRun(t *testing.T, st store.Scanner, eng *detect.Engine, from, to time.Time) []finding {
 	t.Helper()
 	ctx := context.Background()
-	eng := rs.NewEngine()
 	var out []finding
 	collect := func(alerts []detect.Alert) {
 		for i := range alerts {
@@ -172,7 +171,7 @@ func TestHuntMatchesEngine(t *testing.T) {
 		{"from day 6", start.Add(144 * time.Hour), time.Time{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := engineRun(t, b.Store, rs, tc.from, tc.to)
+			want := engineRun(t, b.Store, rs.NewEngine(), tc.from, tc.to)
 			if len(want) == 0 {
 				t.Fatal("the reference run raised no alert: the case proves nothing")
 			}
@@ -630,9 +629,9 @@ func TestValidate(t *testing.T) {
 }
 
 // TestIndicatorRetroMatch is the retro-match of a new indicator: a hunt
-// whose only detector is the IOC detector of the breach's attacker
-// address alerts once on every stored event that names the address in a
-// field the IOC matcher reads.
+// with no rules whose only detector is the IOC detector of the breach's
+// attacker address raises what that detector raises when fed the stored
+// events directly, and each alert names an event holding the address.
 func TestIndicatorRetroMatch(t *testing.T) {
 	t.Parallel()
 	b := breachtest.Load(t)
@@ -642,51 +641,45 @@ func TestIndicatorRetroMatch(t *testing.T) {
 	if err := ind.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	fields := intel.MatchFields()
-	var want []finding
-	var after event.ID
-	for {
-		evs, err := b.Store.Scan(ctx, after, 5000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, ev := range evs {
-			after = ev.ID
-			if ev.Kind != event.KindEvent {
-				continue
-			}
-			for _, f := range fields {
-				if v, _ := ev.Get(f); v == ip {
-					want = append(want, finding{"vigie.behave.ioc", strconv.FormatInt(int64(ev.ID), 10)})
-					break
-				}
-			}
-		}
+	detectors := func() *behave.Set {
+		return behave.NewSet(intel.NewDetector(intel.Compile([]intel.Indicator{ind})))
 	}
+	ref := detect.Compile(detect.Config{}, nil).NewEngine()
+	ref.SetBehaviour(detectors())
+	want := engineRun(t, b.Store, ref, time.Time{}, time.Time{})
 	if len(want) == 0 {
-		t.Fatalf("no stored event names %s", ip)
+		t.Fatalf("the IOC detector finds nothing of %s: the case proves nothing", ip)
 	}
 	var seen collector
 	m := New(Deps{Store: b.Store, OnAlerts: seen.on}, Config{})
 	defer m.Close()
-	j, err := m.Start(ctx, Spec{Name: "indicator " + ip, RequestedBy: "policy:intel",
-		Behaviour: func() *behave.Set { return behave.NewSet(intel.NewDetector(intel.Compile([]intel.Indicator{ind}))) }})
+	j, err := m.Start(ctx, Spec{Name: "indicator " + ip, RequestedBy: "policy:intel", Behaviour: detectors})
 	if err != nil {
 		t.Fatal(err)
 	}
 	j = wait(t, m, j.ID)
-	if j.State != Done || !slices.Equal(j.Detectors, []string{"ioc"}) {
-		t.Fatalf("hunt %s (%s), detectors %v", j.State, j.Error, j.Detectors)
+	if j.State != Done || j.Rules != 0 || !slices.Equal(j.Detectors, []string{"ioc"}) {
+		t.Fatalf("hunt %s (%s), rules %d, detectors %v", j.State, j.Error, j.Rules, j.Detectors)
 	}
 	var got []finding
 	for _, a := range seen.alerts {
 		got = append(got, findingOf(a))
+		for _, f := range a.Values("vigie.evidence") {
+			n, err := strconv.ParseInt(f.Value, 10, 64)
+			if err != nil {
+				t.Fatalf("alert %d: evidence %q is not a stored event ID", a.ID, f.Value)
+			}
+			ev, err := b.Store.Get(ctx, event.ID(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(ev.String(), ip) {
+				t.Errorf("alert %d: evidence event %d does not hold %s: %s", a.ID, n, ip, ev)
+			}
+		}
 	}
-	if diff := cmp.Diff(sortFindings(want), sortFindings(got)); diff != "" {
-		t.Errorf("indicator hunt (-events naming the address +alerts):\n%s", diff)
+	if diff := cmp.Diff(want, sortFindings(got)); diff != "" {
+		t.Errorf("indicator hunt (-detector fed directly +hunt):\n%s", diff)
 	}
 	t.Logf("%s: %d alerts", ip, len(got))
 }
