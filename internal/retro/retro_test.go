@@ -392,21 +392,25 @@ func TestStop(t *testing.T) {
 	t.Logf("stopped after %d of %d events with %d alerts", j.Scanned, j.Total, j.Alerts)
 }
 
-// blocker holds a hunt inside OnAlerts until released.
+// blocker holds a hunt inside its at-th call of OnAlerts until released.
 type blocker struct {
+	at      int
+	calls   int
+	mu      sync.Mutex
 	entered chan string // the hunt's ID, once
 	release chan struct{}
-	once    sync.Once
 }
 
-func newBlocker() *blocker {
-	return &blocker{entered: make(chan string, 1), release: make(chan struct{})}
+func newBlocker(at int) *blocker {
+	return &blocker{at: at, entered: make(chan string, 1), release: make(chan struct{})}
 }
 
 func (b *blocker) on(_ context.Context, alerts []*event.Event) {
-	first := false
-	b.once.Do(func() { first = true })
-	if !first {
+	b.mu.Lock()
+	b.calls++
+	block := b.calls == b.at
+	b.mu.Unlock()
+	if !block {
 		return
 	}
 	id, _ := alerts[0].Get(FieldHuntID)
@@ -416,18 +420,21 @@ func (b *blocker) on(_ context.Context, alerts []*event.Event) {
 
 // TestRestart checks that hunts are kept in the store: a second manager
 // over the same store lists a finished hunt as it ended and marks one
-// still running as failed, and numbers new hunts after them.
+// still running as failed, with the progress it had saved, and numbers
+// new hunts after them.
 func TestRestart(t *testing.T) {
 	t.Parallel()
 	b := breachtest.Load(t)
 	ctx := context.Background()
 	rs := loadRules(t)
-	block := newBlocker()
+	// Hunt 2 is held in its second delivery of alerts; its progress is
+	// saved after every batch, so the store has the first one.
+	block := newBlocker(2)
 	first := New(Deps{Store: b.Store, OnAlerts: func(ctx context.Context, alerts []*event.Event) {
 		if id, _ := alerts[0].Get(FieldHuntID); id == "2" {
 			block.on(ctx, alerts)
 		}
-	}}, Config{Batch: 1000})
+	}}, Config{Batch: 1000, SaveEvery: time.Nanosecond})
 	finished, err := first.Start(ctx, Spec{Name: "finished", Rules: rs, To: b.Truth.Start.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
@@ -462,6 +469,10 @@ func TestRestart(t *testing.T) {
 	}
 	if j := list[0]; j.State != Failed || j.Error != "interrupted by restart" || j.Ended.IsZero() || j.Name != "interrupted" {
 		t.Errorf("interrupted hunt: %s %q ended %v name %q; want failed, interrupted by restart", j.State, j.Error, j.Ended, j.Name)
+	}
+	if j := list[0]; j.Scanned == 0 || j.Scanned%1000 != 0 || j.Scanned >= j.Total || j.Alerts == 0 || j.Position != event.ID(j.Scanned) {
+		t.Errorf("interrupted hunt's saved progress: scanned %d of %d up to %d, %d alerts; want whole batches, some alerts",
+			j.Scanned, j.Total, j.Position, j.Alerts)
 	}
 	rec, err = b.Store.GetRecord(ctx, RecordKind, running.ID)
 	if err != nil {
@@ -500,7 +511,7 @@ func TestBusy(t *testing.T) {
 	b := breachtest.Load(t)
 	ctx := context.Background()
 	rs := loadRules(t)
-	block := newBlocker()
+	block := newBlocker(1)
 	m := New(Deps{Store: b.Store, OnAlerts: block.on}, Config{MaxJobs: 1})
 	defer m.Close()
 	j, err := m.Start(ctx, Spec{Rules: rs})
