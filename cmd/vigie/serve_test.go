@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/notify"
 	"github.com/vigie-sec/vigie/internal/shareddata"
 )
 
@@ -180,4 +181,39 @@ func TestIngestCommand(t *testing.T) {
 		t.Fatalf("bad query error = %v, want a caret under the position", err)
 	}
 	s.stop(t)
+}
+
+// TestReadmeConfig loads the configuration example of the README, so
+// that it stays true: every section parses, with no unknown key, and
+// validates.
+func TestReadmeConfig(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "unknown keys are errors that name the line:\n\n```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no configuration example")
+	}
+	path := filepath.Join(t.TempDir(), "vigie.yaml")
+	if err := os.WriteFile(path, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatalf("README's configuration: %v", err)
+	}
+	if err := cfg.Response.Validate(); err != nil {
+		t.Errorf("response: %v", err)
+	}
+	if _, err := notify.New(cfg.Notify, notify.Deps{}); err != nil {
+		t.Errorf("notify: %v", err)
+	}
+	if err := cfg.Scope.Validate(); err != nil {
+		t.Errorf("scope: %v", err)
+	}
+	if len(cfg.Response.Policies) != 1 || !cfg.Response.Policies[0].DryRun || cfg.Incidents.Grouping.Window != 72*time.Hour {
+		t.Errorf("README's configuration read as %+v / %+v", cfg.Response.Policies, cfg.Incidents.Grouping)
+	}
 }
