@@ -124,7 +124,8 @@ func openStoreF(f *testing.F) *sqlite.Store {
 // check New's arguments.
 type nopRecords struct{}
 
-func (nopRecords) PutRecord(context.Context, store.Record) error { return nil }
+func (nopRecords) PutRecord(context.Context, store.Record) error    { return nil }
+func (nopRecords) PutRecords(context.Context, []store.Record) error { return nil }
 func (nopRecords) GetRecord(context.Context, string, string) (store.Record, error) {
 	return store.Record{}, store.ErrNoRecord
 }

@@ -679,30 +679,42 @@ func describeValues(vs []alertValue) string {
 	return strings.Join(parts, " and ")
 }
 
-// persistLocked stores the incidents ids and the state record.
+// persistLocked stores the incidents ids and the state record in one
+// batch: the cursor never runs ahead of the incidents it covers.
 func (m *Manager) persistLocked(ctx context.Context, ids []int64) error {
+	batch := make([]store.Record, 0, len(ids)+1)
 	for _, id := range ids {
-		if err := m.putLocked(ctx, m.incidents[id]); err != nil {
+		r, err := incidentRecord(m.incidents[id])
+		if err != nil {
 			return err
 		}
+		batch = append(batch, r)
 	}
 	st := state{Cursor: m.cursor, NextID: m.nextID, Usage: m.usage.Values}
 	body, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encoding incident state: %w", err)
 	}
-	if err := m.records.PutRecord(ctx, store.Record{Kind: StateRecordKind, ID: stateRecordID, Body: body, Updated: m.now()}); err != nil {
-		return fmt.Errorf("storing incident state: %w", err)
+	batch = append(batch, store.Record{Kind: StateRecordKind, ID: stateRecordID, Body: body, Updated: m.now()})
+	if err := m.records.PutRecords(ctx, batch); err != nil {
+		return fmt.Errorf("storing %d incidents and their state: %w", len(ids), err)
 	}
 	return nil
 }
 
-func (m *Manager) putLocked(ctx context.Context, inc *Incident) error {
+func incidentRecord(inc *Incident) (store.Record, error) {
 	body, err := json.Marshal(inc)
 	if err != nil {
-		return fmt.Errorf("encoding incident %d: %w", inc.ID, err)
+		return store.Record{}, fmt.Errorf("encoding incident %d: %w", inc.ID, err)
 	}
-	r := store.Record{Kind: RecordKind, ID: strconv.FormatInt(inc.ID, 10), Body: body, Updated: inc.Updated}
+	return store.Record{Kind: RecordKind, ID: strconv.FormatInt(inc.ID, 10), Body: body, Updated: inc.Updated}, nil
+}
+
+func (m *Manager) putLocked(ctx context.Context, inc *Incident) error {
+	r, err := incidentRecord(inc)
+	if err != nil {
+		return err
+	}
 	if err := m.records.PutRecord(ctx, r); err != nil {
 		return fmt.Errorf("storing incident %d: %w", inc.ID, err)
 	}
