@@ -325,45 +325,10 @@ func (m *Manager) Split(ctx context.Context, into, from int64, who Actor) (*Inci
 	for _, id := range part.Alerts {
 		moved[int64(id)] = true
 	}
-	var keep []AlertRef
-	for _, a := range dst.Alerts {
-		if moved[int64(a.ID)] {
-			src.Alerts = append(src.Alerts, a)
-		} else {
-			keep = append(keep, a)
-		}
-	}
-	dst.Alerts = keep
-	var keepJoins []Join
-	for _, j := range dst.Joins {
-		if moved[int64(j.Alert)] {
-			src.Joins = append(src.Joins, j)
-		} else {
-			keepJoins = append(keepJoins, j)
-		}
-	}
-	dst.Joins = keepJoins
-	var keepEntities []Entity
-	for _, e := range dst.Entities {
-		out, in := e, e
-		out.Alerts, in.Alerts = nil, nil
-		out.Links, in.Links = partition(e.Links, moved)
-		out.Crowd, in.Crowd = partition(e.Crowd, moved)
-		for _, id := range e.Alerts {
-			if moved[int64(id)] {
-				out.Alerts = append(out.Alerts, id)
-			} else {
-				in.Alerts = append(in.Alerts, id)
-			}
-		}
-		if len(out.Alerts) > 0 {
-			src.Entities = append(src.Entities, out)
-		}
-		if len(in.Alerts) > 0 {
-			keepEntities = append(keepEntities, in)
-		}
-	}
-	dst.Entities = keepEntities
+	taken := dst.take(moved)
+	src.Alerts = append(src.Alerts, taken.Alerts...)
+	src.Joins = append(src.Joins, taken.Joins...)
+	src.Entities = append(src.Entities, taken.Entities...)
 	dst.Parts = slices.Delete(dst.Parts, pi, pi+1)
 	if len(dst.Parts) == 0 {
 		dst.Parts = nil
