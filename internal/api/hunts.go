@@ -149,6 +149,11 @@ func (s *server) importIntel(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("indicator file over %d bytes", maxIntelBody)}
 	}
 	format := v.Get("format")
+	switch format {
+	case "", intel.FormatSTIX, intel.FormatMISP, intel.FormatCSV:
+	default:
+		return badRequest("bad_format", "format must be stix, misp or csv, got %q", format)
+	}
 	if format == "" {
 		if format = intel.DetectFormat(source, body[:min(len(body), 4096)]); format == "" {
 			return badRequest("bad_format", "cannot tell the format of %s: pass format=stix, misp or csv", source)

@@ -34,6 +34,19 @@ type IncidentsResponse struct {
 	Incidents []*incident.Incident `json:"incidents"`
 }
 
+// statuses are the incident statuses a client may name.
+var statuses = []incident.Status{incident.StatusNew, incident.StatusInvestigating, incident.StatusContained,
+	incident.StatusResolved, incident.StatusFalsePositive, incident.StatusMerged}
+
+func checkStatus(st string) error {
+	for _, x := range statuses {
+		if incident.Status(st) == x {
+			return nil
+		}
+	}
+	return badRequest("bad_status", "status must be new, investigating, contained, resolved, false_positive or merged, got %q", st)
+}
+
 func (s *server) incidentActor(r *http.Request) incident.Actor {
 	return incident.Actor{Name: actor(r), Remote: r.RemoteAddr}
 }
@@ -42,6 +55,11 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	f := incident.Filter{Status: incident.Status(v.Get("status")), MinLevel: v.Get("min_level"),
 		Assignee: v.Get("assignee"), Field: v.Get("field"), Value: v.Get("value")}
+	if f.Status != "" {
+		if err := checkStatus(string(f.Status)); err != nil {
+			return err
+		}
+	}
 	if f.MinLevel != "" {
 		if _, ok := levelSeverity[f.MinLevel]; !ok {
 			return badRequest("bad_level", "min_level must be informational, low, medium, high or critical, got %q", f.MinLevel)
@@ -102,6 +120,18 @@ func (s *server) updateIncident(w http.ResponseWriter, r *http.Request) error {
 	var u IncidentUpdate
 	if err := readJSON(r, &u); err != nil {
 		return err
+	}
+	// Check what can be checked before changing anything, so that a
+	// refused update leaves the incident as it was.
+	if u.Status != nil {
+		if err := checkStatus(*u.Status); err != nil {
+			return err
+		}
+	}
+	if u.Severity != nil && *u.Severity != "" {
+		if _, ok := levelSeverity[*u.Severity]; !ok {
+			return badRequest("bad_level", "severity must be informational, low, medium, high, critical, or empty for the derived one, got %q", *u.Severity)
+		}
 	}
 	who := s.incidentActor(r)
 	ctx := r.Context()
@@ -236,6 +266,11 @@ func (s *server) timeline(w http.ResponseWriter, r *http.Request) error {
 	f := incident.TimelineFilter{From: q.From, To: q.To, Query: r.URL.Query().Get("q"), Limit: q.Limit, Before: q.Before}
 	if k := r.URL.Query().Get("kinds"); k != "" {
 		f.Kinds = strings.Split(k, ",")
+		for _, kind := range f.Kinds {
+			if _, err := event.ParseKind(kind); err != nil {
+				return badRequest("bad_parameter", "kinds: %v (use alert, event, pipeline_error)", err)
+			}
+		}
 	}
 	items, err := incident.Timeline(r.Context(), s.cfg.Store, inc, f)
 	if err != nil {

@@ -545,6 +545,10 @@ func TestIncidents(t *testing.T) {
 	e.fail(t, "PATCH", path(B, ""), `{"status":"resolved"} {}`, 400, "bad_json")
 	e.fail(t, "PATCH", path(9999, ""), `{"status":"resolved"}`, 404, "not_found")
 	e.fail(t, "PATCH", "/api/v1/incidents/x1", `{"status":"resolved"}`, 400, "bad_id")
+	e.fail(t, "PATCH", path(B, ""), `{"status":"closed"}`, 400, "bad_status")
+	// A refused field refuses the whole update: the valid status is not applied.
+	e.fail(t, "PATCH", path(B, ""), `{"status":"investigating","severity":"extreme"}`, 400, "bad_level")
+	e.fail(t, "GET", "/api/v1/incidents?status=bogus", "", 400, "bad_status")
 	e.call(t, "GET", path(B, ""), "", http.StatusOK, &inc)
 	if inc.Status != incident.StatusNew || inc.Reason != "" {
 		t.Errorf("refused updates changed incident %d: %s %q", B, inc.Status, inc.Reason)
@@ -709,6 +713,7 @@ func TestTimelineAndScope(t *testing.T) {
 		}
 	}
 	var tr api.TimelineResponse
+	e.fail(t, "GET", fmt.Sprintf("/api/v1/incidents/%d/timeline?kinds=nope", d.incA), "", 400, "bad_parameter")
 	e.call(t, "GET", fmt.Sprintf("/api/v1/incidents/%d/timeline?kinds=alert&events=true", d.incA), "", http.StatusOK, &tr)
 	if len(tr.Items) != 2 || tr.Items[0].ID != d.a2.ID || tr.Items[0].Event == nil || tr.Items[0].Title != "rule sudo-root" {
 		t.Errorf("alerts of the timeline with events: %+v, want a2 then a1 with their events", tr.Items)
@@ -944,6 +949,7 @@ func TestIntel(t *testing.T) {
 	}
 	e.fail(t, "POST", "/api/v1/intel?format=csv", csv, 400, "bad_parameter")
 	e.fail(t, "POST", "/api/v1/intel?source=feed.bin", "198.51.100.90\n", 400, "bad_format")
+	e.fail(t, "POST", "/api/v1/intel?source=feed.csv&format=yaml", "type,value\nip,198.51.100.90\n", 400, "bad_format")
 
 	// Delete.
 	e.call(t, "DELETE", "/api/v1/intel/ip:198.51.100.77", "", http.StatusNoContent, nil)
