@@ -13,8 +13,8 @@
 //
 // The receiver recomputes the HMAC over the timestamp, a dot and the raw
 // body, compares in constant time, and refuses timestamps too far from its
-// clock so that a captured request cannot be replayed later;
-// VerifySignature does all three. A 2xx answer is success; anything else,
+// clock so that a captured request cannot be replayed later; Verify of
+// package internal/webhook does all three. A 2xx answer is success; anything else,
 // redirects included, is an error carrying the status, and the Manager
 // retries it. Receivers must treat a repeated call as a no-op.
 //
@@ -27,28 +27,17 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/respond"
-)
-
-// Header names.
-const (
-	SignatureHeader = "X-Vigie-Signature"
-	TimestampHeader = "X-Vigie-Timestamp"
+	signed "github.com/vigie-sec/vigie/internal/webhook"
 )
 
 // DefaultTimeout bounds one POST when the configuration names none.
@@ -57,6 +46,7 @@ const DefaultTimeout = 10 * time.Second
 // Executor posts decisions to one URL. It is safe for concurrent use.
 type Executor struct {
 	cfg    respond.WebhookConfig
+	secret []byte
 	client *http.Client
 	now    func() time.Time
 }
@@ -74,29 +64,9 @@ func New(cfg respond.WebhookConfig) (*Executor, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	dialer := &net.Dialer{Timeout: cfg.Timeout}
-	if !cfg.AllowLoopback {
-		dialer.Control = refuseLocal
-	}
-	transport := &http.Transport{DialContext: dialer.DialContext, Proxy: nil, MaxIdleConnsPerHost: 4,
-		TLSHandshakeTimeout: cfg.Timeout, ResponseHeaderTimeout: cfg.Timeout}
-	client := &http.Client{Transport: transport, Timeout: cfg.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &Executor{cfg: cfg, client: client, now: time.Now}, nil
-}
-
-// refuseLocal refuses connections to this host's own addresses and to
-// link-local ones.
-func refuseLocal(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("webhook: unexpected address %q: %w", address, err)
-	}
-	a := ap.Addr().Unmap()
-	if a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() || a.IsMulticast() {
-		return fmt.Errorf("webhook: %s is a loopback, link-local or unspecified address (set allow_loopback to permit it)", a)
-	}
-	return nil
+	client := signed.NewClient(cfg.Timeout, signed.Guard{AllowLoopback: cfg.AllowLoopback, AllowPrivate: true,
+		Setting: "allow_loopback"})
+	return &Executor{cfg: cfg, secret: []byte(cfg.Secret), client: client, now: time.Now}, nil
 }
 
 // Name implements respond.Executor.
@@ -133,8 +103,8 @@ func (e *Executor) post(ctx context.Context, op string, d *respond.Decision) err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "vigie-webhook")
-	req.Header.Set(TimestampHeader, ts)
-	req.Header.Set(SignatureHeader, Sign(e.cfg.Secret, ts, body))
+	req.Header.Set(signed.TimestampHeader, ts)
+	req.Header.Set(signed.SignatureHeader, signed.Sign(e.secret, ts, body))
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("webhook %s: %s decision %s: %w", e.cfg.Name, op, d.ID, err)
@@ -145,52 +115,6 @@ func (e *Executor) post(ctx context.Context, op string, d *respond.Decision) err
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("webhook %s: %s decision %s: %s answered %s: %s", e.cfg.Name, op, d.ID, e.cfg.URL,
 			resp.Status, strings.TrimSpace(string(snippet)))
-	}
-	return nil
-}
-
-// Sign returns the X-Vigie-Signature value for a timestamp and body.
-func Sign(secret, timestamp string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(timestamp))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// Errors of VerifySignature.
-var (
-	ErrBadSignature = errors.New("webhook signature does not match")
-	ErrStale        = errors.New("webhook timestamp outside the tolerance")
-)
-
-// VerifySignature checks a received call: signature is the
-// X-Vigie-Signature header, timestamp the X-Vigie-Timestamp header, body
-// the raw request body. It fails when the signature is malformed or does
-// not match (ErrBadSignature) or when the timestamp is more than tolerance
-// away from now (ErrStale).
-func VerifySignature(secret, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	hexSig, ok := strings.CutPrefix(signature, "sha256=")
-	if !ok || len(hexSig) != 2*sha256.Size {
-		return fmt.Errorf("%w: want sha256=<64 hex digits>", ErrBadSignature)
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSignature, err)
-	}
-	sec, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil || len(timestamp) > 12 {
-		return fmt.Errorf("%w: timestamp %q is not Unix seconds", ErrStale, timestamp)
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(timestamp))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return ErrBadSignature
-	}
-	if skew := now.Sub(time.Unix(sec, 0)); skew > tolerance || skew < -tolerance {
-		return fmt.Errorf("%w: %s from now", ErrStale, skew.Round(time.Second))
 	}
 	return nil
 }
