@@ -92,8 +92,12 @@ var (
 )
 
 // Load returns the breach in a new store in a temporary folder of tb.
+// It skips the test with -short: a week of logs is stored and detected.
 func Load(tb testing.TB) *Breach {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("breachtest: stores and detects a week of simulated logs; not with -short")
+	}
 	once.Do(func() { shared, loadErr = generate() })
 	if loadErr != nil {
 		tb.Fatalf("breachtest: %v", loadErr)

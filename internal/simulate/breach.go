@@ -336,7 +336,10 @@ func (b *builder) breach() *plan {
 	// Remediation the next morning: an administrator restarts the
 	// shipper on FS01 and CloudTrail logging. Not labelled.
 	admin := o.people[0]
-	resume := day.Add(2*24*time.Hour + 9*time.Hour + r.between(0, 30*time.Minute))
+	// Whole seconds, the coarsest precision of the formats: the record
+	// logged as logging resumes keeps the time of the resumption, and
+	// is not cut back into the silence.
+	resume := day.Add(2*24*time.Hour + 9*time.Hour + r.between(0, 30*time.Minute)).Truncate(time.Second)
 	al := logon{host: o.fs, user: admin.sam, sid: admin.sid(o), typ: 10, srcIP: admin.ws.ip.String(), srcName: admin.ws.name}
 	al.id = b.logon4624(r, resume, al, true, mal{})
 	b.process4688(r, resume.Add(40*time.Second), process{host: o.fs, user: admin.sam, sid: admin.sid(o), logonID: al.id, image: `C:\Windows\System32\sc.exe`,
@@ -345,7 +348,7 @@ func (b *builder) breach() *plan {
 	pl.gaps = append(pl.gaps, gap{file: fileWindows, source: "windows/" + o.fs.name, from: clrT, until: resume})
 	bt.Silenced = Silence{Host: o.fs.name, Event: "1102 audit log cleared, then the Winlogbeat service stopped", At: clrT, From: clrT.Add(time.Nanosecond), Until: resume}
 
-	ctResume := resume.Add(r.between(15*time.Minute, 30*time.Minute))
+	ctResume := resume.Add(r.between(15*time.Minute, 30*time.Minute)).Truncate(time.Second)
 	as := &session{p: admin, pub: o.office[0]}
 	adminID := b.consoleSignIn(r, ctResume.Add(-2*time.Minute), admin, as.pub.String(), agentConsole, mal{})
 	b.cloudTrail(r, ctResume, apiCall{id: adminID, source: "cloudtrail.amazonaws.com", name: "StartLogging", ip: as.pub.String(), agent: agentConsole, console: true,

@@ -40,6 +40,7 @@ type Config struct {
 	Cleared      telemetry.ClearedConfig  `yaml:"cleared"`
 }
 
+// DefaultConfig returns every detector's default parameters.
 func DefaultConfig() Config {
 	return Config{
 		BruteForce:   authn.DefaultBruteForceConfig(),
