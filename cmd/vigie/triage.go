@@ -17,6 +17,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/respond/bouncer"
 	"github.com/vigie-sec/vigie/internal/respond/command"
 	"github.com/vigie-sec/vigie/internal/respond/webhook"
+	"github.com/vigie-sec/vigie/internal/retro"
 	"github.com/vigie-sec/vigie/internal/store"
 )
 
@@ -42,8 +43,12 @@ func (t *triage) alerts(ctx context.Context, alerts []*event.Event) {
 		t.log.Error("grouping alerts into incidents", "alerts", len(alerts), "err", err)
 	}
 	for _, a := range alerts {
-		if _, err := t.respond.OnAlert(ctx, a); err != nil {
-			t.log.Error("response policies", "alert", a.ID, "err", err)
+		// Policies act on what happens now: a retro-hunt's hits are
+		// history, for an analyst to weigh, not for automatic blocks.
+		if _, fromHunt := a.Get(retro.FieldHuntID); !fromHunt {
+			if _, err := t.respond.OnAlert(ctx, a); err != nil {
+				t.log.Error("response policies", "alert", a.ID, "err", err)
+			}
 		}
 		inc := ""
 		if id, ok := t.incidents.IncidentOf(a.ID); ok {
