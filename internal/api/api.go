@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/ingest"
@@ -20,9 +21,10 @@ import (
 	"github.com/vigie-sec/vigie/internal/store"
 )
 
-// Authenticator checks a request's credentials and names who sent it.
+// Authenticator checks a request's credentials and says who sent it, with
+// their role.
 type Authenticator interface {
-	Identify(r *http.Request) (who string, ok bool)
+	Identify(r *http.Request) (auth.Identity, bool)
 }
 
 // Sources reports per-source counters.
@@ -92,66 +94,74 @@ func New(cfg Config) http.Handler {
 	s := &server{cfg: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handle(s.health))
-	mux.Handle("GET /api/v1/events", s.auth(s.handle(s.search)))
-	mux.Handle("GET /api/v1/events/{id}", s.auth(s.handle(s.get)))
-	mux.Handle("POST /api/v1/events", s.auth(cfg.Ingest))
-	mux.Handle("GET /api/v1/alerts", s.auth(s.handle(s.alerts)))
-	mux.Handle("GET /api/v1/sources", s.auth(s.handle(s.sources)))
-	mux.Handle("GET /metrics", s.auth(cfg.Metrics))
+	mux.Handle("GET /api/v1/events", s.auth(auth.RoleViewer, s.handle(s.search)))
+	mux.Handle("GET /api/v1/events/{id}", s.auth(auth.RoleViewer, s.handle(s.get)))
+	mux.Handle("POST /api/v1/events", s.auth(auth.RoleAnalyst, cfg.Ingest))
+	mux.Handle("GET /api/v1/alerts", s.auth(auth.RoleViewer, s.handle(s.alerts)))
+	mux.Handle("GET /api/v1/sources", s.auth(auth.RoleViewer, s.handle(s.sources)))
+	mux.Handle("GET /metrics", s.auth(auth.RoleViewer, cfg.Metrics))
 	if cfg.Incidents != nil {
-		mux.Handle("GET /api/v1/incidents", s.auth(s.handle(s.listIncidents)))
-		mux.Handle("GET /api/v1/incidents/{id}", s.auth(s.handle(s.getIncident)))
-		mux.Handle("PATCH /api/v1/incidents/{id}", s.auth(s.handle(s.updateIncident)))
-		mux.Handle("POST /api/v1/incidents/{id}/notes", s.auth(s.handle(s.addNote)))
-		mux.Handle("POST /api/v1/incidents/{id}/merge", s.auth(s.handle(s.mergeIncident(false))))
-		mux.Handle("POST /api/v1/incidents/{id}/split", s.auth(s.handle(s.mergeIncident(true))))
-		mux.Handle("GET /api/v1/incidents/{id}/timeline", s.auth(s.handle(s.timeline)))
-		mux.Handle("GET /api/v1/incidents/{id}/scope", s.auth(s.handle(s.incidentScope)))
-		mux.Handle("GET /api/v1/entities/{field}/{value}", s.auth(s.handle(s.entity)))
+		mux.Handle("GET /api/v1/incidents", s.auth(auth.RoleViewer, s.handle(s.listIncidents)))
+		mux.Handle("GET /api/v1/incidents/{id}", s.auth(auth.RoleViewer, s.handle(s.getIncident)))
+		mux.Handle("PATCH /api/v1/incidents/{id}", s.auth(auth.RoleAnalyst, s.handle(s.updateIncident)))
+		mux.Handle("POST /api/v1/incidents/{id}/notes", s.auth(auth.RoleAnalyst, s.handle(s.addNote)))
+		mux.Handle("POST /api/v1/incidents/{id}/merge", s.auth(auth.RoleAnalyst, s.handle(s.mergeIncident(false))))
+		mux.Handle("POST /api/v1/incidents/{id}/split", s.auth(auth.RoleAnalyst, s.handle(s.mergeIncident(true))))
+		mux.Handle("GET /api/v1/incidents/{id}/timeline", s.auth(auth.RoleViewer, s.handle(s.timeline)))
+		mux.Handle("GET /api/v1/incidents/{id}/scope", s.auth(auth.RoleViewer, s.handle(s.incidentScope)))
+		mux.Handle("GET /api/v1/entities/{field}/{value}", s.auth(auth.RoleViewer, s.handle(s.entity)))
 	}
 	if cfg.Audit != nil {
-		mux.Handle("GET /api/v1/audit", s.auth(s.handle(s.auditLog)))
+		mux.Handle("GET /api/v1/audit", s.auth(auth.RoleAdmin, s.handle(s.auditLog)))
 	}
 	if cfg.Hunts != nil {
-		mux.Handle("POST /api/v1/hunts", s.auth(s.handle(s.startHunt)))
-		mux.Handle("GET /api/v1/hunts", s.auth(s.handle(s.listHunts)))
-		mux.Handle("GET /api/v1/hunts/{id}", s.auth(s.handle(s.getHunt)))
-		mux.Handle("DELETE /api/v1/hunts/{id}", s.auth(s.handle(s.stopHunt)))
+		mux.Handle("POST /api/v1/hunts", s.auth(auth.RoleAnalyst, s.handle(s.startHunt)))
+		mux.Handle("GET /api/v1/hunts", s.auth(auth.RoleViewer, s.handle(s.listHunts)))
+		mux.Handle("GET /api/v1/hunts/{id}", s.auth(auth.RoleViewer, s.handle(s.getHunt)))
+		mux.Handle("DELETE /api/v1/hunts/{id}", s.auth(auth.RoleAnalyst, s.handle(s.stopHunt)))
 	}
 	if cfg.Intel != nil {
-		mux.Handle("POST /api/v1/intel", s.auth(s.handle(s.importIntel)))
-		mux.Handle("GET /api/v1/intel", s.auth(s.handle(s.listIntel)))
-		mux.Handle("DELETE /api/v1/intel/{id}", s.auth(s.handle(s.deleteIntel)))
+		mux.Handle("POST /api/v1/intel", s.auth(auth.RoleAnalyst, s.handle(s.importIntel)))
+		mux.Handle("GET /api/v1/intel", s.auth(auth.RoleViewer, s.handle(s.listIntel)))
+		mux.Handle("DELETE /api/v1/intel/{id}", s.auth(auth.RoleAnalyst, s.handle(s.deleteIntel)))
 	}
 	if cfg.Decisions != nil {
-		mux.Handle("POST /api/v1/decisions", s.auth(s.handle(s.createDecision)))
-		mux.Handle("GET /api/v1/decisions", s.auth(s.handle(s.listDecisions)))
-		mux.Handle("GET /api/v1/decisions/{id}", s.auth(s.handle(s.getDecision)))
-		mux.Handle("DELETE /api/v1/decisions/{id}", s.auth(s.handle(s.revokeDecision)))
+		mux.Handle("POST /api/v1/decisions", s.auth(auth.RoleResponder, s.handle(s.createDecision)))
+		mux.Handle("GET /api/v1/decisions", s.auth(auth.RoleViewer, s.handle(s.listDecisions)))
+		mux.Handle("GET /api/v1/decisions/{id}", s.auth(auth.RoleViewer, s.handle(s.getDecision)))
+		mux.Handle("DELETE /api/v1/decisions/{id}", s.auth(auth.RoleResponder, s.handle(s.revokeDecision)))
 	}
 	if cfg.Bouncers != nil {
-		mux.Handle("POST /api/v1/bouncers", s.auth(s.handle(s.addBouncer)))
-		mux.Handle("GET /api/v1/bouncers", s.auth(s.handle(s.listBouncers)))
-		mux.Handle("DELETE /api/v1/bouncers/{name}", s.auth(s.handle(s.removeBouncer)))
+		mux.Handle("POST /api/v1/bouncers", s.auth(auth.RoleAdmin, s.handle(s.addBouncer)))
+		mux.Handle("GET /api/v1/bouncers", s.auth(auth.RoleAdmin, s.handle(s.listBouncers)))
+		mux.Handle("DELETE /api/v1/bouncers/{name}", s.auth(auth.RoleAdmin, s.handle(s.removeBouncer)))
 	}
 	if cfg.BouncerAPI != nil {
 		mux.Handle("/v1/decisions", cfg.BouncerAPI)
 		mux.Handle("/v1/decisions/", cfg.BouncerAPI)
 	}
-	mux.Handle("/api/", s.auth(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/api/", s.auth(auth.RoleViewer, s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)}
 	})))
-	mux.Handle("/", s.auth(cfg.Bulk))
+	mux.Handle("/", s.auth(auth.RoleAnalyst, cfg.Bulk))
 	return mux
 }
 
-func (s *server) auth(h http.Handler) http.Handler {
+// auth lets through the requests of an identity whose role allows min,
+// answering 401 to unknown credentials and 403 to a role too low. Every
+// route goes through it: deny by default.
+func (s *server) auth(min auth.Role, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, ok := s.cfg.Auth.Identify(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
 			writeJSON(w, http.StatusUnauthorized, &Error{Code: "unauthorized",
 				Message: "missing or wrong API token: send Authorization: Bearer <token> (see <data>/admin.token)"})
+			return
+		}
+		if !who.Role.Allows(min) {
+			writeJSON(w, http.StatusForbidden, &Error{Code: "forbidden",
+				Message: fmt.Sprintf("%s %s needs the %s role; %s is %s", r.Method, r.URL.Path, min, who.User, who.Role)})
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, who)))
@@ -162,8 +172,8 @@ type actorKey struct{}
 
 // actor returns who sent r, as the authenticator named them.
 func actor(r *http.Request) string {
-	who, _ := r.Context().Value(actorKey{}).(string)
-	return who
+	who, _ := r.Context().Value(actorKey{}).(auth.Identity)
+	return who.User
 }
 
 func (s *server) handle(f func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {

@@ -59,7 +59,10 @@ type triageEnv struct {
 	changes []string // OnIncident calls, as "ID change"
 }
 
-func newTriageEnv(t *testing.T) *triageEnv {
+func newTriageEnv(t *testing.T) *triageEnv { return newTriageEnvAuth(t, auth.NewAuthenticator(token)) }
+
+// newTriageEnvAuth is newTriageEnv with another authenticator.
+func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -105,7 +108,7 @@ func newTriageEnv(t *testing.T) *triageEnv {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(pipe.Counters)
 	h := api.New(api.Config{
-		Auth: auth.NewAuthenticator(token), Store: st, Sources: pipe.Counters, Health: pipe.Health,
+		Auth: authn, Store: st, Sources: pipe.Counters, Health: pipe.Health,
 		Ingest:  ndjson.New(ndjson.Config{Submit: pipe, JSON: jsonl.DecodeObject, Decoder: decdetect.New(decdetect.Config{}).ByName}),
 		Bulk:    bulk.New(bulk.Config{Submit: pipe, JSON: jsonl.DecodeObject}),
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

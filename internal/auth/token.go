@@ -91,13 +91,13 @@ func (a *Authenticator) Check(r *http.Request) bool {
 	return ok
 }
 
-// Identify is Check, naming who the token belongs to for the audit log.
-// Until there are user accounts, every token is the admin's.
-func (a *Authenticator) Identify(r *http.Request) (who string, ok bool) {
+// Identify is Check, naming who the token belongs to: these tokens are
+// the admin's.
+func (a *Authenticator) Identify(r *http.Request) (Identity, bool) {
 	if a.check(r) {
-		return "admin", true
+		return Identity{User: "admin", Role: RoleAdmin, Via: "admin-token"}, true
 	}
-	return "", false
+	return Identity{}, false
 }
 
 func (a *Authenticator) check(r *http.Request) bool {
