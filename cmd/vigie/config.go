@@ -29,7 +29,11 @@ type serveConfig struct {
 	HTTP   struct {
 		TLSCert string `yaml:"tls_cert"`
 		TLSKey  string `yaml:"tls_key"`
-		MaxBody size   `yaml:"max_body"`
+		// SelfSigned serves TLS with a certificate made on first start
+		// and kept in <data>/tls. It is on by default when the listen
+		// address is not a loopback one and no certificate is given.
+		SelfSigned *bool `yaml:"tls_self_signed"`
+		MaxBody    size  `yaml:"max_body"`
 	} `yaml:"http"`
 	Syslog struct {
 		UDP     string `yaml:"udp"`

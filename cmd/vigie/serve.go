@@ -202,8 +202,21 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	if err != nil {
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	autoTLS := !loopback(cfg.Listen) && cfg.HTTP.TLSCert == ""
+	if cfg.HTTP.SelfSigned != nil {
+		autoTLS = *cfg.HTTP.SelfSigned && cfg.HTTP.TLSCert == ""
+	}
+	if autoTLS {
+		host, _, _ := net.SplitHostPort(cfg.Listen)
+		cert, key, fp, err := selfSigned(cfg.Data, host)
+		if err != nil {
+			return fmt.Errorf("self-signed certificate: %w", err)
+		}
+		cfg.HTTP.TLSCert, cfg.HTTP.TLSKey = cert, key
+		log.Info("TLS with a self-signed certificate; give http.tls_cert to use yours", "cert", cert, "sha256", fp)
+	}
 	useTLS := cfg.HTTP.TLSCert != ""
+	srv := &http.Server{Handler: securityHeaders(handler, useTLS), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
 	// Run the parts. Shutdown order: stop the transports (HTTP waits for
 	// requests in flight, which wait for their commits), then drain the

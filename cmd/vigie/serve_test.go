@@ -3,8 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,5 +218,48 @@ func TestReadmeConfig(t *testing.T) {
 	}
 	if len(cfg.Response.Policies) != 1 || !cfg.Response.Policies[0].DryRun || cfg.Incidents.Grouping.Window != 72*time.Hour {
 		t.Errorf("README's configuration read as %+v / %+v", cfg.Response.Policies, cfg.Incidents.Grouping)
+	}
+}
+
+// TestServeSelfSignedTLS asks for the self-signed certificate: the
+// server answers over TLS with the certificate it wrote to its data
+// folder, with the security headers, and keeps that certificate across
+// restarts.
+func TestServeSelfSignedTLS(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(t.TempDir(), "vigie.yaml")
+	os.WriteFile(config, []byte("http:\n  tls_self_signed: true\n"), 0o600)
+	get := func() (*http.Response, []byte) {
+		t.Helper()
+		s := startServer(t, dir, "--config", config)
+		defer s.stop(t)
+		pem, err := os.ReadFile(filepath.Join(dir, "tls", "cert.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			t.Fatal("cert.pem holds no certificate")
+		}
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+		resp, err := client.Get(strings.Replace(s.url, "http://", "https://", 1) + "/healthz")
+		if err != nil {
+			t.Fatalf("TLS with the data folder's certificate: %v", err)
+		}
+		defer resp.Body.Close()
+		return resp, pem
+	}
+	resp, first := get()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("healthz over TLS: %d, TLS %v", resp.StatusCode, resp.TLS != nil)
+	}
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+		"Strict-Transport-Security": "max-age=31536000"} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("%s: %q, want %q", h, got, want)
+		}
+	}
+	if _, again := get(); string(again) != string(first) {
+		t.Error("a restart made a new certificate")
 	}
 }
