@@ -61,6 +61,10 @@ type serveConfig struct {
 	Response  respond.Config  `yaml:"response"`
 	Notify    notify.Config   `yaml:"notify"`
 	Hunts     retro.Config    `yaml:"hunts"`
+
+	// ready, when set, is given the listening address once the server
+	// answers (vigie demo waits on it).
+	ready func(addr string) `yaml:"-"`
 }
 
 // detectionConfig is the "detection" section: Sigma rules and behaviour

@@ -36,7 +36,7 @@ runs the same rules over log files, and "vigie rules" checks them.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newAlertsCommand(),
-		newSimulateCommand(), newIncidentsCommand(), newIncidentCommand(), newScopeCommand(),
+		newDemoCommand(), newSimulateCommand(), newIncidentsCommand(), newIncidentCommand(), newScopeCommand(),
 		newDecideCommand(), newDecisionsCommand(), newBouncersCommand(), newIntelCommand(), newHuntsCommand(),
 		newHuntCommand(), newRulesCommand(), newVersionCommand())
 	return root

@@ -257,6 +257,9 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 
 	log.Info("vigie serving", "api", ln.Addr().String(), "tls", useTLS, "data", cfg.Data,
 		"syslog_udp", cfg.Syslog.UDP, "syslog_tcp", cfg.Syslog.TCP, "syslog_tls", cfg.Syslog.TLS)
+	if cfg.ready != nil {
+		cfg.ready(ln.Addr().String())
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
