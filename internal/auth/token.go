@@ -101,29 +101,56 @@ func (a *Authenticator) Identify(r *http.Request) (Identity, bool) {
 }
 
 func (a *Authenticator) check(r *http.Request) bool {
+	for _, c := range credentials(r) {
+		if a.known(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCredential bounds the length of a credential worth hashing: tokens
+// are 70 characters.
+const maxCredential = 256
+
+// credentials returns the tokens r carries in its Authorization header,
+// in every form Check accepts, at most three and none longer than
+// maxCredential.
+func credentials(r *http.Request) []string {
 	h := r.Header.Get("Authorization")
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok {
-		return false
+		return nil
 	}
 	cred = strings.TrimSpace(cred)
+	var out []string
+	add := func(c string) {
+		if c != "" && len(c) <= maxCredential {
+			out = append(out, c)
+		}
+	}
 	switch strings.ToLower(scheme) {
 	case "bearer":
-		return a.known(cred)
+		add(cred)
 	case "basic":
-		_, pass, ok := r.BasicAuth()
-		return ok && a.known(pass)
+		if _, pass, ok := r.BasicAuth(); ok {
+			add(pass)
+		}
 	case "apikey":
+		if len(cred) > 2*maxCredential {
+			return nil
+		}
 		dec, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {
-			return a.known(cred)
+			add(cred)
+			return out
 		}
-		if _, key, ok := strings.Cut(string(dec), ":"); ok && a.known(key) {
-			return true
+		if _, key, ok := strings.Cut(string(dec), ":"); ok {
+			add(key)
 		}
-		return a.known(string(dec))
+		add(string(dec))
 	}
-	return false
+	return out
 }
 
 func (a *Authenticator) known(token string) bool {
