@@ -1,0 +1,234 @@
+package web
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/vigie-sec/vigie/internal/detect"
+	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/incident"
+	"github.com/vigie-sec/vigie/internal/ingest"
+	"github.com/vigie-sec/vigie/internal/query"
+	"github.com/vigie-sec/vigie/internal/respond"
+	"github.com/vigie-sec/vigie/internal/store"
+)
+
+// overviewView is the overview page's data.
+type overviewView struct {
+	// BySeverity counts the open incidents per level, highest first.
+	BySeverity []levelCount
+	Open       []*incident.Incident // the most recent open incidents
+	Alerts     []bucket             // alerts per hour, the last 24 hours
+	AlertTotal int64
+	Sources    []ingest.SourceStats
+	Decisions  []*respond.Decision
+}
+
+type levelCount struct {
+	Level string
+	Count int
+}
+
+// overviewIncidents is the number of open incidents the overview lists.
+const overviewIncidents = 10
+
+func (s *server) overview(w http.ResponseWriter, r *http.Request, v *view) error {
+	ctx := r.Context()
+	d := &overviewView{}
+	if s.cfg.Incidents != nil {
+		open := s.cfg.Incidents.List(incident.Filter{Open: true})
+		counts := map[string]int{}
+		for _, inc := range open {
+			counts[inc.EffectiveSeverity()]++
+		}
+		for _, lv := range slices.Backward(levels) {
+			d.BySeverity = append(d.BySeverity, levelCount{lv, counts[lv]})
+		}
+		d.Open = open[:min(len(open), overviewIncidents)]
+	}
+	now := s.cfg.Now()
+	from := now.Add(-24 * time.Hour).Truncate(time.Hour).Add(time.Hour)
+	alerts := &query.Term{Field: "event.kind", Value: "alert"}
+	var err error
+	if d.Alerts, err = s.countBuckets(ctx, alerts, from, now, 24); err != nil {
+		return err
+	}
+	for _, b := range d.Alerts {
+		d.AlertTotal += b.Count
+	}
+	d.Sources = s.sourceStats()
+	if s.cfg.Decisions != nil {
+		if d.Decisions, err = s.cfg.Decisions.List(ctx, respond.Filter{Active: true}); err != nil {
+			return fmt.Errorf("listing decisions: %w", err)
+		}
+	}
+	v.Live = true
+	return s.show(w, "overview", "Overview", "overview", v, d)
+}
+
+func (s *server) sourceStats() []ingest.SourceStats {
+	if s.cfg.Sources == nil {
+		return nil
+	}
+	list := s.cfg.Sources.Sources()
+	slices.SortFunc(list, func(a, b ingest.SourceStats) int { return cmp.Compare(a.Source, b.Source) })
+	return list
+}
+
+// liveState is the answer of GET /ui/live: numbers that change when
+// something happens. The script compares Version with the one it saw
+// first and offers a reload when it changed.
+type liveState struct {
+	Version       string `json:"version"`
+	OpenIncidents int    `json:"open_incidents"`
+	Alerts        int64  `json:"alerts"`
+	LastAlert     int64  `json:"last_alert"`
+	Decisions     int    `json:"active_decisions"`
+}
+
+func (s *server) live(w http.ResponseWriter, r *http.Request, v *view) error {
+	ctx := r.Context()
+	var st liveState
+	var updated time.Time
+	if s.cfg.Incidents != nil {
+		for _, inc := range s.cfg.Incidents.List(incident.Filter{}) {
+			if inc.Status.Open() {
+				st.OpenIncidents++
+			}
+			if inc.Updated.After(updated) {
+				updated = inc.Updated
+			}
+		}
+	}
+	alerts := &query.Term{Field: "event.kind", Value: "alert"}
+	n, err := s.cfg.Store.Count(ctx, store.Query{Expr: alerts})
+	if err != nil {
+		return fmt.Errorf("counting alerts: %w", err)
+	}
+	st.Alerts = n
+	last, err := s.cfg.Store.Search(ctx, store.Query{Expr: alerts, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("last alert: %w", err)
+	}
+	if len(last) > 0 {
+		st.LastAlert = int64(last[0].ID)
+	}
+	var decided time.Time
+	if s.cfg.Decisions != nil {
+		list, err := s.cfg.Decisions.List(ctx, respond.Filter{Active: true})
+		if err != nil {
+			return fmt.Errorf("listing decisions: %w", err)
+		}
+		st.Decisions = len(list)
+		for _, d := range list {
+			decided = maxTime(decided, d.Created)
+		}
+	}
+	st.Version = fmt.Sprintf("%d-%d-%d-%d-%d", st.LastAlert, st.Alerts, updated.UnixNano(), st.Decisions, decided.UnixNano())
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(st)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func (s *server) sources(w http.ResponseWriter, r *http.Request, v *view) error {
+	return s.show(w, "sources", "Sources", "sources", v, s.sourceStats())
+}
+
+// rulesView is the rules page's data.
+type rulesView struct {
+	Loaded  bool
+	Summary string
+	Counts  map[detect.Status]int
+	Rules   []ruleRow
+}
+
+// ruleRow is a rule with its alerts in the store.
+type ruleRow struct {
+	detect.RuleReport
+	Hits int64
+}
+
+// maxRuleCounts bounds the per-rule counts made for one page: a full
+// SigmaHQ set has thousands of rules.
+const maxRuleCounts = 500
+
+func (s *server) rules(w http.ResponseWriter, r *http.Request, v *view) error {
+	d := &rulesView{}
+	var rs *detect.RuleSet
+	if s.cfg.Rules != nil {
+		rs = s.cfg.Rules()
+	}
+	if rs != nil {
+		d.Loaded, d.Summary, d.Counts = true, rs.Summary(), rs.Counts()
+		counted := 0
+		for _, rep := range rs.Reports {
+			row := ruleRow{RuleReport: rep, Hits: -1}
+			if rep.Status == detect.StatusOK && rep.ID != "" && counted < maxRuleCounts {
+				counted++
+				n, err := s.cfg.Store.Count(r.Context(), store.Query{Expr: &query.And{Operands: []query.Expr{
+					&query.Term{Field: "event.kind", Value: "alert"}, &query.Term{Field: "rule.id", Value: rep.ID, Phrase: true}}}})
+				if err != nil {
+					return fmt.Errorf("counting alerts of rule %s: %w", rep.ID, err)
+				}
+				row.Hits = n
+			}
+			d.Rules = append(d.Rules, row)
+		}
+	}
+	return s.show(w, "rules", "Rules", "rules", v, d)
+}
+
+// entityView is the entity page's data.
+type entityView struct {
+	Info   *incident.EntityInfo
+	Alerts []alertItem
+	Days   []bucket
+}
+
+// maxEntityAlerts bounds the alerts an entity page lists.
+const maxEntityAlerts = 100
+
+func (s *server) entity(w http.ResponseWriter, r *http.Request, v *view) error {
+	field, value := r.PathValue("field"), r.PathValue("value")
+	if !isEntity(field) {
+		return notFound("Entities are users, hosts and addresses (%v), not %q.", event.EntityFields(), field)
+	}
+	if len(value) > 1024 {
+		return badRequest("The value is over 1024 bytes.")
+	}
+	m, _ := s.cfg.Incidents.(*incident.Manager)
+	info, err := incident.EntityView(r.Context(), s.cfg.Store, m, field, value)
+	if errors.Is(err, incident.ErrInput) {
+		return badRequest("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	d := &entityView{Info: info}
+	for i, a := range info.Alerts {
+		if i == maxEntityAlerts {
+			break
+		}
+		d.Alerts = append(d.Alerts, s.alertItem(a))
+	}
+	var top int64
+	for _, dc := range info.PerDay {
+		top = max(top, dc.Count)
+	}
+	for _, dc := range info.PerDay {
+		t, _ := time.Parse(time.DateOnly, dc.Day)
+		d.Days = append(d.Days, bucket{From: t, To: t.Add(24 * time.Hour), Count: dc.Count, Max: max(top, 1)})
+	}
+	return s.show(w, "entity", field+" "+value, "search", v, d)
+}
