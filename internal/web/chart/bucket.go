@@ -10,11 +10,12 @@ const MaxBuckets = 10000
 
 // Bucket counts times into n equal buckets covering [from, to) and
 // returns one point per bucket: its start and its count. Times outside
-// the range are ignored. It returns nil when n < 1 or to is not after
-// from; n above MaxBuckets is taken as MaxBuckets.
+// the range are ignored. It returns nil when n < 1, when to is not after
+// from, or when the range is too long for a time.Duration (292 years);
+// n above MaxBuckets is taken as MaxBuckets.
 func Bucket(times []time.Time, from, to time.Time, n int) []Point {
 	span := to.Sub(from)
-	if n < 1 || span <= 0 {
+	if n < 1 || span <= 0 || !from.Add(span).Equal(to) {
 		return nil
 	}
 	n = min(n, MaxBuckets)
@@ -26,8 +27,7 @@ func Bucket(times []time.Time, from, to time.Time, n int) []Point {
 		if t.Before(from) || !t.Before(to) {
 			continue
 		}
-		// min: Sub saturates for spans beyond 292 years.
-		i := min(mulDiv(uint64(t.Sub(from)), uint64(n), uint64(span)), uint64(n-1))
+		i := mulDiv(uint64(t.Sub(from)), uint64(n), uint64(span))
 		// Integer division may put t one bucket late or early of the
 		// rounded starts; the starts are the truth.
 		for i > 0 && t.Before(points[i].T) {
