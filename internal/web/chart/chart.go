@@ -75,6 +75,9 @@ func clampInt(v, def, lo, hi int) int {
 // invalid UTF-8 and characters XML 1.0 forbids become U+FFFD, and a
 // string longer than limit runes is cut and ends in "…".
 func clean(s string, limit int) string {
+	if limit < 0 && cleanAlready(s) {
+		return s
+	}
 	var b strings.Builder
 	n := 0
 	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
@@ -89,6 +92,16 @@ func clean(s string, limit int) string {
 		n++
 	}
 	return b.String()
+}
+
+// cleanAlready reports whether s is valid UTF-8 of XML characters only.
+func cleanAlready(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !xmlChar(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // xmlChar reports whether r is a Char of the XML 1.0 grammar.

@@ -271,14 +271,16 @@ func (s *svg) edge(g *graph, e graphEdge, a, b position, k int, r float64) {
 
 	var d string
 	var lx, ly float64
+	anchor := "middle"
 	if e.from == e.to {
 		bend := r * float64(3+k)
 		d = "M" + num(a.x-r/2) + "," + num(a.y-r) + " C" + num(a.x-bend) + "," + num(a.y-2*bend) +
 			" " + num(a.x+bend) + "," + num(a.y-2*bend) + " " + num(a.x+r/2) + "," + num(a.y-r)
 		lx, ly = a.x, a.y-1.5*bend-2
 	} else {
-		// The k-th parallel edge bends 0, +18, -18, +36, ... pixels aside.
-		offset := 18 * float64((k+1)/2)
+		// The k-th parallel edge bends 0, +28, -28, +56, ... pixels aside
+		// at its control point, half that at its middle.
+		offset := 28 * float64((k+1)/2)
 		if k%2 == 0 {
 			offset = -offset
 		}
@@ -289,6 +291,9 @@ func (s *svg) edge(g *graph, e graphEdge, a, b position, k int, r float64) {
 		ex, ey := toward(b, cx, cy, r+2)
 		d = "M" + num(sx) + "," + num(sy) + " Q" + num(cx) + "," + num(cy) + " " + num(ex) + "," + num(ey)
 		lx, ly = 0.25*sx+0.5*cx+0.25*ex, 0.25*sy+0.5*cy+0.25*ey-3
+		if math.Abs(dy) > math.Abs(dx) { // beside a steep edge, not across it
+			anchor, lx, ly = "start", lx+4, ly+6
+		}
 	}
 	kv := []string{"class", "path", "d", d, "fill", "none", "stroke", stroke, "stroke-width", "1.5", "marker-end", marker}
 	if e.failed {
@@ -298,7 +303,7 @@ func (s *svg) edge(g *graph, e graphEdge, a, b position, k int, r float64) {
 	s.text("title", desc)
 	s.elem("path", kv...)
 	if text != "" {
-		s.text("text", text, "class", "edge-label", "x", num(lx), "y", num(ly), "text-anchor", "middle", "fill", "currentColor")
+		s.text("text", text, "class", "edge-label", "x", num(lx), "y", num(ly), "text-anchor", anchor, "fill", "currentColor")
 	}
 	s.close("g")
 }
