@@ -2,6 +2,8 @@ package web
 
 import (
 	"errors"
+	"net/url"
+	"path"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/auth"
@@ -54,8 +56,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, v *view) error {
 // safeNext keeps a post-login destination inside the console, so that the
 // login page cannot be used to send users elsewhere.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
-		strings.HasPrefix(next, "/ui/login") {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.ContainsAny(next, "\\\r\n") ||
+		!strings.HasPrefix(path.Clean(u.Path)+"/", Prefix) || strings.HasPrefix(u.Path, "/ui/login") {
 		return Prefix
 	}
 	return next

@@ -53,6 +53,9 @@ type Config struct {
 	// Rules returns the rule set live detection runs; nil or a nil
 	// result shows that no rules are loaded.
 	Rules func() *detect.RuleSet
+	// Users, when set, gives admins the settings page: users and API
+	// tokens.
+	Users Users
 	// Secure marks the session cookie Secure: set it when the server
 	// speaks TLS.
 	Secure  bool
@@ -108,6 +111,13 @@ func New(cfg Config) http.Handler {
 		s.route(mux, "POST /ui/incidents/{id}/notes", auth.RoleAnalyst, s.addNote)
 		s.route(mux, "POST /ui/incidents/{id}/merge", auth.RoleAnalyst, s.merge)
 		s.route(mux, "GET /ui/entity/{field}/{value}", auth.RoleViewer, s.entity)
+	}
+	if cfg.Users != nil {
+		s.route(mux, "GET /ui/settings", auth.RoleAdmin, s.settings)
+		s.route(mux, "POST /ui/settings/users", auth.RoleAdmin, s.createUser)
+		s.route(mux, "POST /ui/settings/users/{name}", auth.RoleAdmin, s.updateUser)
+		s.route(mux, "POST /ui/settings/tokens", auth.RoleAdmin, s.createToken)
+		s.route(mux, "POST /ui/settings/tokens/{id}/revoke", auth.RoleAdmin, s.revokeToken)
 	}
 	if cfg.Decisions != nil {
 		s.route(mux, "GET /ui/decisions", auth.RoleViewer, s.decisions)
