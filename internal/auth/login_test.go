@@ -402,3 +402,22 @@ func TestConfig(t *testing.T) {
 		t.Errorf("defaults = %+v", c)
 	}
 }
+
+// Guessing the old password through ChangePassword is limited too.
+func TestChangePasswordLimited(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, Config{})
+	pw := e.user(t, "alice", RoleViewer)
+	for i := range 5 {
+		if err := e.svc.ChangePassword(ctx, "alice", fmt.Sprintf("guess %d of old", i), "the new password"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("guess %d = %v, want ErrBadCredentials", i, err)
+		}
+	}
+	if err := e.svc.ChangePassword(ctx, "alice", pw, "the new password"); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("6th attempt = %v, want ErrRateLimited", err)
+	}
+	e.clock.Advance(15 * time.Minute)
+	if err := e.svc.ChangePassword(ctx, "alice", pw, "the new password"); err != nil {
+		t.Errorf("after the window: %v", err)
+	}
+}

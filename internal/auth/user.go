@@ -67,6 +67,19 @@ func validRole(r Role) error {
 	return nil
 }
 
+// checkNewUser checks the name, password and role of a user to create,
+// and returns the normalized name.
+func checkNewUser(name, password string, role Role) (string, error) {
+	name, err := NormalizeName(name)
+	if err != nil {
+		return "", err
+	}
+	if err := validRole(role); err != nil {
+		return "", err
+	}
+	return name, checkPassword(name, password)
+}
+
 // getUser reads a user, or returns an error wrapping ErrUnknownUser.
 func (s *Service) getUser(ctx context.Context, name string) (*user, error) {
 	var u user
@@ -112,14 +125,8 @@ func (s *Service) EnsureAdmin(ctx context.Context) (password string, created boo
 // demo` and provisioning. A user that already has them is left alone,
 // so its sessions survive.
 func (s *Service) EnsureUser(ctx context.Context, name, password string, role Role) error {
-	name, err := NormalizeName(name)
+	name, err := checkNewUser(name, password, role)
 	if err != nil {
-		return err
-	}
-	if err := validRole(role); err != nil {
-		return err
-	}
-	if err := checkPassword(name, password); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -164,14 +171,8 @@ func (s *Service) CreateUser(ctx context.Context, name, password string, role Ro
 	if err := requireAdmin(who, "creating a user"); err != nil {
 		return err
 	}
-	name, err := NormalizeName(name)
+	name, err := checkNewUser(name, password, role)
 	if err != nil {
-		return err
-	}
-	if err := validRole(role); err != nil {
-		return err
-	}
-	if err := checkPassword(name, password); err != nil {
 		return err
 	}
 	s.mu.Lock()
