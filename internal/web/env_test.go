@@ -125,6 +125,7 @@ func sshEvent(at time.Time, user, host, ip, outcome string) *event.Event {
 	e.Add(event.HostName, host)
 	e.Add(event.SourceIP, ip)
 	e.Add(event.EventOutcome, outcome)
+	e.Add(event.EventCategory, "authentication")
 	e.Sort()
 	return e
 }

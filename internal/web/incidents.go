@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -70,6 +71,7 @@ type incidentView struct {
 	// Scope is the scope report, or why it could not be made.
 	Scope      *scope.Report
 	ScopeError string
+	Graph      template.HTML // the movement graph, drawn by package chart
 	Decisions  []*respond.Decision
 	// Sources are the addresses a responder may block, from the
 	// incident's entities.
@@ -184,6 +186,8 @@ func (s *server) fillIncident(r *http.Request, d *incidentView) error {
 	if d.Scope, err = scope.Build(ctx, s.cfg.Store, subj, s.cfg.Scope); err != nil {
 		s.cfg.Logger.Error("scope report", "incident", inc.ID, "err", err)
 		d.ScopeError = "The scope report could not be made; the server log says why."
+	} else if len(d.Scope.Movement.Edges) > 0 {
+		d.Graph = movementSVG(d.Scope)
 	}
 
 	// Decisions linked to the incident, and what could be blocked.

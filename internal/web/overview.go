@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -24,6 +25,7 @@ type overviewView struct {
 	BySeverity []levelCount
 	Open       []*incident.Incident // the most recent open incidents
 	Alerts     []bucket             // alerts per hour, the last 24 hours
+	AlertChart template.HTML        // Alerts drawn by package chart
 	AlertTotal int64
 	Sources    []ingest.SourceStats
 	Decisions  []*respond.Decision
@@ -61,6 +63,7 @@ func (s *server) overview(w http.ResponseWriter, r *http.Request, v *view) error
 	for _, b := range d.Alerts {
 		d.AlertTotal += b.Count
 	}
+	d.AlertChart = histogramSVG("Alerts per hour, last 24 hours", d.Alerts)
 	d.Sources = s.sourceStats()
 	if s.cfg.Decisions != nil {
 		if d.Decisions, err = s.cfg.Decisions.List(ctx, respond.Filter{Active: true}); err != nil {
@@ -194,6 +197,7 @@ type entityView struct {
 	Info   *incident.EntityInfo
 	Alerts []alertItem
 	Days   []bucket
+	Chart  template.HTML // Days drawn by package chart
 }
 
 // maxEntityAlerts bounds the alerts an entity page lists.
@@ -229,6 +233,9 @@ func (s *server) entity(w http.ResponseWriter, r *http.Request, v *view) error {
 	for _, dc := range info.PerDay {
 		t, _ := time.Parse(time.DateOnly, dc.Day)
 		d.Days = append(d.Days, bucket{From: t, To: t.Add(24 * time.Hour), Count: dc.Count, Max: max(top, 1)})
+	}
+	if len(d.Days) > 0 {
+		d.Chart = histogramSVG("Events per day", d.Days)
 	}
 	return s.show(w, "entity", field+" "+value, "search", v, d)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type searchView struct {
 	Total int64
 	More  bool // Total is more than the events shown
 	Hist  []bucket
+	Chart template.HTML // Hist drawn by package chart
 }
 
 // syntaxView is a query syntax error for display.
@@ -85,6 +87,9 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, v *view) error {
 		d.More = d.Total > int64(len(d.Events))
 		if d.Hist, err = s.histogram(ctx, st.Expr, st.From, st.To, d.Events); err != nil {
 			return err
+		}
+		if len(d.Hist) > 0 {
+			d.Chart = histogramSVG("Matching events over time", d.Hist)
 		}
 	} else if err != nil {
 		return err

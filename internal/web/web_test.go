@@ -362,8 +362,8 @@ func TestSearchResults(t *testing.T) {
 	if n := strings.Count(body, `href="/ui/entity/user.name/bob"`); n != 2 {
 		t.Errorf("%d links to bob's entity page, want one per result (2)", n)
 	}
-	if !strings.Contains(body, "<details>") || !strings.Contains(body, `<meter`) {
-		t.Errorf("results lack the expandable raw event or the histogram")
+	if !strings.Contains(body, "<details>") || !strings.Contains(body, `<meter`) || !strings.Contains(body, "<svg") {
+		t.Errorf("results lack the expandable raw event, the histogram table or its chart")
 	}
 }
 
@@ -373,7 +373,8 @@ func TestIncidentPage(t *testing.T) {
 	path := fmt.Sprintf("/ui/incidents/%d", e.incA)
 	_, body := c.get(path)
 	for _, want := range []string{"rule ssh-brute", "rule sudo-root", "why ssh-brute fires", "T1110", "credential-access",
-		`id="scope"`, "Accounts (", "Hosts (", "Outbound transfers", "Timeline", `href="/ui/entity/user.name/alice"`} {
+		`id="scope"`, "Accounts (", "Hosts (", "Outbound transfers", "Timeline", `href="/ui/entity/user.name/alice"`,
+		"<svg", "<td>198.51.100.5</td><td>web01</td><td>alice</td><td>sshd</td><td>failure</td><td>8</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("incident page lacks %q", want)
 		}
