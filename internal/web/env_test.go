@@ -150,8 +150,9 @@ func alertEvent(at time.Time, rule, level string, evidence event.ID, entities ..
 	return e
 }
 
-// storeData stores seven failed logins of alice on web01, one of which
-// carries a script in its message and command line, two logins of bob,
+// storeData stores eight failed logins of alice on web01, one of which
+// carries a script in its message and command line, the Security log of
+// web01 cleared just after, two logins of bob,
 // and three alerts: two about alice (incident A), one about bob (B).
 func (e *env) storeData(t testing.TB) {
 	t.Helper()
@@ -165,6 +166,13 @@ func (e *env) storeData(t testing.TB) {
 	hostile.Set(event.ProcessCommandLine, xss)
 	hostile.Raw = []byte("raw " + xss)
 	events = append(events, hostile)
+	cleared := &event.Event{Time: base.Add(7 * time.Minute), Source: "test/evtx", Format: "evtx", Raw: []byte("<Event/>")}
+	cleared.Add("Channel", "Security")
+	cleared.Add(event.EventCode, "1102")
+	cleared.Add(event.HostName, "web01")
+	cleared.Add("SubjectUserName", "alice")
+	cleared.Sort()
+	events = append(events, cleared)
 	for i := range 2 {
 		events = append(events, sshEvent(base.Add(time.Duration(i)*time.Minute+30*time.Second), "bob", "db02", "198.51.100.9", "success"))
 	}
@@ -176,7 +184,7 @@ func (e *env) storeData(t testing.TB) {
 			event.UserName, "alice", event.HostName, "web01", event.SourceIP, "198.51.100.5"),
 		alertEvent(base.Add(8*time.Minute), "sudo-root", "medium", events[6].ID,
 			event.UserName, "alice", event.HostName, "web01"),
-		alertEvent(base.Add(9*time.Minute), "odd-login", "low", events[9].ID,
+		alertEvent(base.Add(9*time.Minute), "odd-login", "low", events[10].ID,
 			event.UserName, "bob", event.HostName, "db02", event.SourceIP, "198.51.100.9"),
 	}
 	if err := e.st.Append(ctx, alerts); err != nil {

@@ -374,7 +374,7 @@ func TestIncidentPage(t *testing.T) {
 	_, body := c.get(path)
 	for _, want := range []string{"rule ssh-brute", "rule sudo-root", "why ssh-brute fires", "T1110", "credential-access",
 		`id="scope"`, "Accounts (", "Hosts (", "Outbound transfers", "Timeline", `href="/ui/entity/user.name/alice"`,
-		"<svg", "<td>198.51.100.5</td><td>web01</td><td>alice</td><td>sshd</td><td>failure</td><td>8</td>"} {
+		"<svg", `<div class="gaps" role="alert">`, "unknown: no logs from web01", "the Security log of web01 was cleared", "<td>198.51.100.5</td><td>web01</td><td>alice</td><td>sshd</td><td>failure</td><td>8</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("incident page lacks %q", want)
 		}
