@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/behave/catalog"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/notify"
@@ -61,10 +62,24 @@ type serveConfig struct {
 	Response  respond.Config  `yaml:"response"`
 	Notify    notify.Config   `yaml:"notify"`
 	Hunts     retro.Config    `yaml:"hunts"`
+	// Auth tunes the console's sessions and logins.
+	Auth struct {
+		SessionTTL  duration `yaml:"session_ttl"`
+		IdleTimeout duration `yaml:"idle_timeout"`
+		LoginLimit  int      `yaml:"login_limit"`
+		LoginWindow duration `yaml:"login_window"`
+	} `yaml:"auth"`
 
 	// ready, when set, is given the listening address once the server
 	// answers (vigie demo waits on it).
 	ready func(addr string) `yaml:"-"`
+	// demoUsers are created (or reset) at start by vigie demo.
+	demoUsers []demoUser `yaml:"-"`
+}
+
+type demoUser struct {
+	name, password string
+	role           auth.Role
 }
 
 // detectionConfig is the "detection" section: Sigma rules and behaviour

@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -52,6 +54,16 @@ running after the simulation ends; stop it with Ctrl-C.`,
 	return cmd
 }
 
+// demoPassword makes the demo analyst's password: 20 random letters and
+// digits.
+func demoPassword() (string, error) {
+	var b [15]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b[:])), nil
+}
+
 func demo(ctx context.Context, cmd *cobra.Command, data, listen string, speed float64, seed uint64) error {
 	out := cmd.OutOrStdout()
 	if speed <= 0 {
@@ -80,6 +92,11 @@ func demo(ctx context.Context, cmd *cobra.Command, data, listen string, speed fl
 	cfg.Data, cfg.Listen = data, listen
 	cfg.Detection.Rules = []string{rulesDir}
 	cfg.Detection.Detectors = []string{"all"}
+	password, err := demoPassword()
+	if err != nil {
+		return err
+	}
+	cfg.demoUsers = []demoUser{{name: "analyst", password: password, role: auth.RoleAnalyst}}
 	ready := make(chan string, 1)
 	cfg.ready = func(addr string) { ready <- addr }
 	serveCtx, stop := context.WithCancel(ctx)
@@ -97,8 +114,8 @@ func demo(ctx context.Context, cmd *cobra.Command, data, listen string, speed fl
 		return err
 	}
 	base := "http://" + addr
-	fmt.Fprintf(out, "\nVigie demo\n  console:  %s/ui/\n  API:      %s (token in %s)\n  data:     %s\n\n",
-		base, base, filepath.Join(data, auth.TokenFile), data)
+	fmt.Fprintf(out, "\nVigie demo\n  console:  %s/ui/  (user analyst, password %s)\n  API:      %s (token in %s)\n  data:     %s\n\n",
+		base, password, base, filepath.Join(data, auth.TokenFile), data)
 	client := &clientFlags{server: base}
 	if err := playLive(ctx, out, sim, client, strings.TrimSpace(string(token)), speed, time.Time{}, false); err != nil && ctx.Err() == nil {
 		stop()

@@ -116,6 +116,22 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	}
 	defer st.Close()
 
+	users, err := auth.NewService(auth.Config{SessionTTL: time.Duration(cfg.Auth.SessionTTL), IdleTimeout: time.Duration(cfg.Auth.IdleTimeout),
+		LoginLimit: cfg.Auth.LoginLimit, LoginWindow: time.Duration(cfg.Auth.LoginWindow), AdminToken: token},
+		auth.Deps{Records: st, Audit: st})
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if pw, created, err := users.EnsureAdmin(ctx); err != nil {
+		return err
+	} else if created {
+		fmt.Fprintf(stderr, "Console user %q, password (shown once; to be changed at first login):\n\n    %s\n\n", auth.AdminUser, pw)
+	}
+	for _, u := range cfg.demoUsers {
+		if err := users.EnsureUser(ctx, u.name, u.password, u.role); err != nil {
+			return err
+		}
+	}
 	tri, err := newTriage(ctx, cfg, st, log)
 	if err != nil {
 		return err
@@ -157,7 +173,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	maxRecord := int(cfg.Ingest.MaxRecord)
 	formats := detect.New(detect.Config{MaxRecord: maxRecord})
 	handler := api.New(api.Config{
-		Auth:    auth.NewAuthenticator(token),
+		Auth:    users,
 		Store:   st,
 		Sources: pipe.Counters,
 		Health:  pipe.Health,
