@@ -174,6 +174,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	formats := detect.New(detect.Config{MaxRecord: maxRecord})
 	handler := api.New(api.Config{
 		Auth:    users,
+		Users:   users,
 		Store:   st,
 		Sources: pipe.Counters,
 		Health:  pipe.Health,

@@ -57,6 +57,7 @@ type Config struct {
 	Bouncers   Bouncers
 	Hunts      Hunts
 	Intel      Intel
+	Users      Users
 	// BouncerAPI serves the CrowdSec Local API bouncer routes
 	// (/v1/decisions…), authenticated by bouncer keys, not API tokens.
 	BouncerAPI http.Handler
@@ -135,6 +136,15 @@ func New(cfg Config) http.Handler {
 		mux.Handle("POST /api/v1/bouncers", s.auth(auth.RoleAdmin, s.handle(s.addBouncer)))
 		mux.Handle("GET /api/v1/bouncers", s.auth(auth.RoleAdmin, s.handle(s.listBouncers)))
 		mux.Handle("DELETE /api/v1/bouncers/{name}", s.auth(auth.RoleAdmin, s.handle(s.removeBouncer)))
+	}
+	if cfg.Users != nil {
+		mux.Handle("GET /api/v1/users", s.auth(auth.RoleAdmin, s.handle(s.listUsers)))
+		mux.Handle("POST /api/v1/users", s.auth(auth.RoleAdmin, s.handle(s.createUser)))
+		mux.Handle("PATCH /api/v1/users/{name}", s.auth(auth.RoleAdmin, s.handle(s.updateUser)))
+		mux.Handle("POST /api/v1/users/{name}/reset", s.auth(auth.RoleAdmin, s.handle(s.resetPassword)))
+		mux.Handle("GET /api/v1/tokens", s.auth(auth.RoleViewer, s.handle(s.listTokens)))
+		mux.Handle("POST /api/v1/tokens", s.auth(auth.RoleViewer, s.handle(s.createToken)))
+		mux.Handle("DELETE /api/v1/tokens/{id}", s.auth(auth.RoleViewer, s.handle(s.revokeToken)))
 	}
 	if cfg.BouncerAPI != nil {
 		mux.Handle("/v1/decisions", cfg.BouncerAPI)

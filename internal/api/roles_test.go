@@ -67,6 +67,13 @@ func TestRouteRoles(t *testing.T) {
 		{"POST", "/api/v1/bouncers", admin},
 		{"GET", "/api/v1/bouncers", admin},
 		{"DELETE", "/api/v1/bouncers/x", admin},
+		{"GET", "/api/v1/users", admin},
+		{"POST", "/api/v1/users", admin},
+		{"PATCH", "/api/v1/users/bob", admin},
+		{"POST", "/api/v1/users/bob/reset", admin},
+		{"GET", "/api/v1/tokens", viewer},
+		{"POST", "/api/v1/tokens", viewer},
+		{"DELETE", "/api/v1/tokens/x", viewer},
 		{"POST", "/_bulk", analyst},
 		{"GET", "/api/v1/nothing-here", viewer},
 	}

@@ -53,6 +53,7 @@ type triageEnv struct {
 	incidents *incident.Manager
 	respond   *respond.Manager
 	hunter    *retro.Manager
+	users     *auth.Service
 
 	// mu guards changes.
 	mu      sync.Mutex
@@ -71,6 +72,10 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 		t.Fatal(err)
 	}
 	e := &triageEnv{st: st}
+	if e.users, err = auth.NewService(auth.Config{Argon2: auth.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}},
+		auth.Deps{Records: st, Audit: st}); err != nil {
+		t.Fatal(err)
+	}
 	if e.incidents, err = incident.New(incident.Config{}, incident.Deps{Records: st, Audit: st, Evidence: st}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +130,7 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 		BouncerAPI: b,
 		Hunts:      &testHunts{Manager: e.hunter, audit: st},
 		Intel:      &testIntel{store: intel.NewStore(st), hunts: e.hunter, audit: st},
+		Users:      e.users,
 		Logger:     log,
 	})
 	e.srv = httptest.NewServer(h)
