@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,14 +40,14 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	console := regexp.MustCompile(`console:\s+(http://\S+)/ui/`)
-	var base string
+	console := regexp.MustCompile(`console:\s+(http://\S+)/ui/\s+\(user analyst, password (\S+)\)`)
+	var base, password string
 	sent := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := console.FindStringSubmatch(sc.Text()); m != nil {
-				base = m[1]
+				base, password = m[1], m[2]
 			}
 			if strings.HasPrefix(sc.Text(), "The simulated week has been sent") {
 				sent <- base
@@ -85,11 +87,33 @@ func TestDemo(t *testing.T) {
 		}
 		if len(got.Incidents) == 1 {
 			t.Logf("incident %d: %s, %d alerts", got.Incidents[0].ID, got.Incidents[0].Title, len(got.Incidents[0].Alerts))
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d incidents name %s, want 1", len(got.Incidents), user)
 		}
 		time.Sleep(time.Second)
+	}
+
+	// The printed credentials open the console, and its incident list
+	// shows the breach.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := browser.PostForm(base+"/ui/login", url.Values{"name": {"analyst"}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path == "/ui/login" {
+		t.Fatalf("login as the demo analyst: %s at %s", resp.Status, resp.Request.URL)
+	}
+	resp, err = browser.Get(base + "/ui/incidents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "203.0.113.47") {
+		t.Errorf("incidents page: %s, attacker address 203.0.113.47 not shown", resp.Status)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/behave"
@@ -21,8 +22,10 @@ import (
 type liveDetection struct {
 	cfg   *serveConfig
 	live  *detect.Live
-	rules *detect.RuleSet
-	log   *slog.Logger
+	rules *detect.RuleSet // as loaded at start
+	// current is the rule set in force, replaced on reload.
+	current atomic.Pointer[detect.RuleSet]
+	log     *slog.Logger
 	// fingerprint identifies the rule files as last loaded.
 	fingerprint [32]byte
 }
@@ -35,6 +38,7 @@ func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger,
 		return nil, err
 	}
 	d.rules = rs
+	d.current.Store(rs)
 	d.fingerprint, _ = d.fingerprintRules()
 	behaviour, note, err := newBehaviour(&cfg.Detection, extra...)
 	if err != nil {
@@ -145,5 +149,6 @@ func (d *liveDetection) watch(ctx context.Context) {
 		}
 		d.fingerprint = fp
 		d.live.Reload(rs)
+		d.current.Store(rs)
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/retro"
 	"github.com/vigie-sec/vigie/internal/store"
 	"github.com/vigie-sec/vigie/internal/store/sqlite"
+	"github.com/vigie-sec/vigie/internal/web"
 )
 
 const defaultDataDir = "vigie-data"
@@ -233,7 +234,14 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		log.Info("TLS with a self-signed certificate; give http.tls_cert to use yours", "cert", cert, "sha256", fp)
 	}
 	useTLS := cfg.HTTP.TLSCert != ""
-	srv := &http.Server{Handler: securityHeaders(handler, useTLS), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	console := web.New(web.Config{Auth: users, Store: st, Incidents: tri.incidents, OnIncident: tri.incidentChanged,
+		Scope: cfg.Scope, Decisions: tri.respond, Sources: pipe.Counters, Rules: live.current.Load, Users: users,
+		Secure: useTLS, Version: buildVersion(), Logger: log})
+	root := http.NewServeMux()
+	root.Handle("/ui/", console)
+	root.Handle("/ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
+	root.Handle("/", handler)
+	srv := &http.Server{Handler: securityHeaders(root, useTLS), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
 	// Run the parts. Shutdown order: stop the transports (HTTP waits for
 	// requests in flight, which wait for their commits), then drain the
