@@ -128,7 +128,7 @@ func (b *browser) text(t *testing.T, sel string) string {
 
 func (b *browser) screenshot(t *testing.T, dir, name string) {
 	t.Helper()
-	png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(80))
+	png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}

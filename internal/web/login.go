@@ -58,7 +58,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, v *view) error {
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || strings.ContainsAny(next, "\\\r\n") ||
-		!strings.HasPrefix(path.Clean(u.Path)+"/", Prefix) || strings.HasPrefix(u.Path, "/ui/login") {
+		!strings.HasPrefix(u.Path, Prefix) || !strings.HasPrefix(path.Clean(u.Path)+"/", Prefix) || strings.HasPrefix(u.Path, "/ui/login") {
 		return Prefix
 	}
 	return next
