@@ -295,6 +295,18 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the forged notes were taken: %d notes", len(inc.Notes))
 	}
 
+	// On a phone-sized screen the pages do not scroll sideways: wide
+	// tables scroll in their own box.
+	b.do(t, "narrow screen", chromedp.EmulateViewport(390, 844))
+	for i, p := range []string{"/ui/", incPath, "/ui/search?from=&q=alice", "/ui/decisions"} {
+		b.do(t, "narrow "+p, chromedp.Navigate(base+p))
+		if wide := run(t, b, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); wide {
+			culprit := run(t, b, "widest", chromedp.Evaluate[string](`(() => { let w = null; for (const el of document.querySelectorAll("body *")) { const r = el.getBoundingClientRect(); if (r.right > window.innerWidth + 1 && !el.closest(".scroll") && (!w || r.width < w.getBoundingClientRect().width)) w = el; } return w ? w.tagName + "." + w.className + " " + Math.round(w.getBoundingClientRect().right) : "?"; })()`))
+			t.Errorf("%s scrolls sideways at 390 pixels wide (%s)", p, culprit)
+		}
+		b.screenshot(t, dir, fmt.Sprintf("narrow-%d", i+1))
+	}
+
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.dialogs) > 0 {
