@@ -227,6 +227,10 @@ func (s *server) route(mux *http.ServeMux, pattern string, min auth.Role, h hand
 			return
 		}
 		if r.Method == http.MethodPost {
+			if !sameOrigin(r) {
+				s.fail(w, r, v, errCrossOrigin)
+				return
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 			if err := r.ParseForm(); err != nil {
 				s.fail(w, r, v, &pageError{Status: http.StatusRequestEntityTooLarge, Msg: "The form could not be read (over 64 KiB?)."})
@@ -252,6 +256,10 @@ func (s *server) public(h handlerFunc) http.HandlerFunc {
 			v.Sess = sess
 		}
 		if r.Method == http.MethodPost {
+			if !sameOrigin(r) {
+				s.fail(w, r, v, errCrossOrigin)
+				return
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 			if err := r.ParseForm(); err != nil {
 				s.fail(w, r, v, badRequest("The form could not be read."))
@@ -278,6 +286,23 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 	v.Title = http.StatusText(pe.Status)
 	v.Data = pe
 	s.render(w, pe.Status, "error", v)
+}
+
+// errCrossOrigin refuses a form posted from another site.
+var errCrossOrigin = &pageError{Status: http.StatusForbidden, Msg: "This form was sent from another site, so it was refused."}
+
+// sameOrigin reports whether a POST comes from a page of this server, as
+// its Origin header says. Browsers send Origin with every POST; a request
+// without one (a script, an old browser) passes, and the CSRF token still
+// guards it. This also stops another site from signing a user in to an
+// account of its choosing (login CSRF), which the token cannot.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 // seeOther answers a successful form with a redirect to path (the

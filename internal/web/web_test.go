@@ -542,3 +542,38 @@ func TestLoginNext(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossOriginPost(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	post := func(path, origin string, form url.Values) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", origin)
+		resp, _ := c.do(req)
+		return resp
+	}
+	login := url.Values{"name": {"anna"}, "password": {password}}
+	for _, origin := range []string{"https://evil.example", "null", "http://" + strings.TrimPrefix(e.srv.URL, "http://") + ".evil.example"} {
+		if resp := post("/ui/login", origin, login); resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+			t.Errorf("login posted from %s: %s, want 403 and no cookie", origin, resp.Status)
+		}
+	}
+	if resp := post("/ui/login", e.srv.URL, login); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("login posted from the console itself: %s", resp.Status)
+	}
+	// A signed-in user's form from another site is refused even with the
+	// right token.
+	a := e.login(t, auth.RoleAnalyst)
+	req, _ := http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/ui/incidents/%d/notes", e.incA),
+		strings.NewReader(url.Values{"csrf": {a.csrf}, "text": {"cross"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, _ := a.do(req); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("note from another site: %s, want 403", resp.Status)
+	}
+}
