@@ -68,6 +68,8 @@ type incidentView struct {
 	From, To, Query string
 	Timeline        []incident.TimelineItem
 	TimelineError   string
+	// TimelineNext is the cursor of the timeline's next (older) page.
+	TimelineNext event.ID
 	// Scope is the scope report, or why it could not be made.
 	Scope      *scope.Report
 	ScopeError string
@@ -90,6 +92,9 @@ type alertRow struct {
 	Evidence []string
 	Missing  bool // the alert event is gone (retention)
 }
+
+// timelinePage is the number of timeline items an incident page shows.
+const timelinePage = 200
 
 // maxAlertRows bounds the alerts read for one incident page.
 const maxAlertRows = 200
@@ -163,8 +168,15 @@ func (s *server) fillIncident(r *http.Request, d *incidentView) error {
 	q := r.URL.Query()
 	d.From, d.To, d.Query = q.Get("from"), q.Get("to"), q.Get("q")
 	now := s.cfg.Now()
-	tf := incident.TimelineFilter{Query: d.Query, Limit: 200}
+	tf := incident.TimelineFilter{Query: d.Query, Limit: timelinePage}
 	var terr error
+	if b := q.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return badRequest("The timeline cursor %q is not an event id.", b)
+		}
+		tf.Before = event.ID(n)
+	}
 	if tf.From, terr = api.ParseTime(d.From, now); terr != nil {
 		d.TimelineError = "from: " + terr.Error()
 	} else if tf.To, terr = api.ParseTime(d.To, now); terr != nil {
@@ -176,6 +188,9 @@ func (s *server) fillIncident(r *http.Request, d *incidentView) error {
 			return terr
 		}
 		d.TimelineError = terr.Error()
+	}
+	if len(d.Timeline) == timelinePage {
+		d.TimelineNext = d.Timeline[len(d.Timeline)-1].ID
 	}
 
 	// Scope report.

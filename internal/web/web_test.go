@@ -402,6 +402,17 @@ func TestIncidentPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "at position") {
 		t.Errorf("timeline with a bad query: %s", resp.Status)
 	}
+	// The timeline pages on from a cursor: items older than it only.
+	inc, _ = e.incidents.Get(e.incA)
+	newest := inc.Alerts[len(inc.Alerts)-1]
+	_, body = c.get(fmt.Sprintf("%s?before=%d", path, newest.ID))
+	tl := body[strings.Index(body, `id="timeline"`):strings.Index(body, `id="decisions"`)]
+	if strings.Contains(tl, "rule "+newest.RuleID) || !strings.Contains(tl, "rule ssh-brute") {
+		t.Errorf("timeline before %d (%s) is wrong:\n%s", newest.ID, newest.RuleID, tl)
+	}
+	if resp, _ := c.get(path + "?before=x"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("timeline with a bad cursor: %s", resp.Status)
+	}
 	// Merge B into A.
 	resp, _ = c.postCSRF(path+"/merge", url.Values{"from": {fmt.Sprint(e.incB)}})
 	if resp.StatusCode != http.StatusSeeOther {
