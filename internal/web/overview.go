@@ -3,15 +3,12 @@ package web
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"slices"
 	"time"
 
-	"github.com/vigie-sec/vigie/internal/detect"
-	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/ingest"
 	"github.com/vigie-sec/vigie/internal/query"
@@ -148,94 +145,3 @@ func (s *server) sources(w http.ResponseWriter, r *http.Request, v *view) error 
 	return s.show(w, "sources", "Sources", "sources", v, s.sourceStats())
 }
 
-// rulesView is the rules page's data.
-type rulesView struct {
-	Loaded  bool
-	Summary string
-	Counts  map[detect.Status]int
-	Rules   []ruleRow
-}
-
-// ruleRow is a rule with its alerts in the store.
-type ruleRow struct {
-	detect.RuleReport
-	Hits int64
-}
-
-// maxRuleCounts bounds the per-rule counts made for one page: a full
-// SigmaHQ set has thousands of rules.
-const maxRuleCounts = 500
-
-func (s *server) rules(w http.ResponseWriter, r *http.Request, v *view) error {
-	d := &rulesView{}
-	var rs *detect.RuleSet
-	if s.cfg.Rules != nil {
-		rs = s.cfg.Rules()
-	}
-	if rs != nil {
-		d.Loaded, d.Summary, d.Counts = true, rs.Summary(), rs.Counts()
-		counted := 0
-		for _, rep := range rs.Reports {
-			row := ruleRow{RuleReport: rep, Hits: -1}
-			if rep.Status == detect.StatusOK && rep.ID != "" && counted < maxRuleCounts {
-				counted++
-				n, err := s.cfg.Store.Count(r.Context(), store.Query{Expr: &query.And{Operands: []query.Expr{
-					&query.Term{Field: "event.kind", Value: "alert"}, &query.Term{Field: "rule.id", Value: rep.ID, Phrase: true}}}})
-				if err != nil {
-					return fmt.Errorf("counting alerts of rule %s: %w", rep.ID, err)
-				}
-				row.Hits = n
-			}
-			d.Rules = append(d.Rules, row)
-		}
-	}
-	return s.show(w, "rules", "Rules", "rules", v, d)
-}
-
-// entityView is the entity page's data.
-type entityView struct {
-	Info   *incident.EntityInfo
-	Alerts []alertItem
-	Days   []bucket
-	Chart  template.HTML // Days drawn by package chart
-}
-
-// maxEntityAlerts bounds the alerts an entity page lists.
-const maxEntityAlerts = 100
-
-func (s *server) entity(w http.ResponseWriter, r *http.Request, v *view) error {
-	field, value := r.PathValue("field"), r.PathValue("value")
-	if !isEntity(field) {
-		return notFound("Entities are users, hosts and addresses (%v), not %q.", event.EntityFields(), field)
-	}
-	if len(value) > 1024 {
-		return badRequest("The value is over 1024 bytes.")
-	}
-	m, _ := s.cfg.Incidents.(*incident.Manager)
-	info, err := incident.EntityView(r.Context(), s.cfg.Store, m, field, value)
-	if errors.Is(err, incident.ErrInput) {
-		return badRequest("%v", err)
-	}
-	if err != nil {
-		return err
-	}
-	d := &entityView{Info: info}
-	for i, a := range info.Alerts {
-		if i == maxEntityAlerts {
-			break
-		}
-		d.Alerts = append(d.Alerts, s.alertItem(a))
-	}
-	var top int64
-	for _, dc := range info.PerDay {
-		top = max(top, dc.Count)
-	}
-	for _, dc := range info.PerDay {
-		t, _ := time.Parse(time.DateOnly, dc.Day)
-		d.Days = append(d.Days, bucket{From: t, To: t.Add(24 * time.Hour), Count: dc.Count, Max: max(top, 1)})
-	}
-	if len(d.Days) > 0 {
-		d.Chart = histogramSVG("Events per day", d.Days)
-	}
-	return s.show(w, "entity", field+" "+value, "search", v, d)
-}

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/vigie-sec/vigie/internal/detect"
+	"github.com/vigie-sec/vigie/internal/query"
+	"github.com/vigie-sec/vigie/internal/store"
+)
+
+// rulesView is the rules page's data.
+type rulesView struct {
+	Loaded  bool
+	Summary string
+	Counts  map[detect.Status]int
+	Rules   []ruleRow
+}
+
+// ruleRow is a rule with its alerts in the store.
+type ruleRow struct {
+	detect.RuleReport
+	Hits int64
+}
+
+// maxRuleCounts bounds the per-rule counts made for one page: a full
+// SigmaHQ set has thousands of rules.
+const maxRuleCounts = 500
+
+func (s *server) rules(w http.ResponseWriter, r *http.Request, v *view) error {
+	d := &rulesView{}
+	var rs *detect.RuleSet
+	if s.cfg.Rules != nil {
+		rs = s.cfg.Rules()
+	}
+	if rs != nil {
+		d.Loaded, d.Summary, d.Counts = true, rs.Summary(), rs.Counts()
+		counted := 0
+		for _, rep := range rs.Reports {
+			row := ruleRow{RuleReport: rep, Hits: -1}
+			if rep.Status == detect.StatusOK && rep.ID != "" && counted < maxRuleCounts {
+				counted++
+				n, err := s.cfg.Store.Count(r.Context(), store.Query{Expr: &query.And{Operands: []query.Expr{
+					&query.Term{Field: "event.kind", Value: "alert"}, &query.Term{Field: "rule.id", Value: rep.ID, Phrase: true}}}})
+				if err != nil {
+					return fmt.Errorf("counting alerts of rule %s: %w", rep.ID, err)
+				}
+				row.Hits = n
+			}
+			d.Rules = append(d.Rules, row)
+		}
+	}
+	return s.show(w, "rules", "Rules", "rules", v, d)
+}
+
