@@ -144,4 +144,3 @@ func maxTime(a, b time.Time) time.Time {
 func (s *server) sources(w http.ResponseWriter, r *http.Request, v *view) error {
 	return s.show(w, "sources", "Sources", "sources", v, s.sourceStats())
 }
-

@@ -52,4 +52,3 @@ func (s *server) rules(w http.ResponseWriter, r *http.Request, v *view) error {
 	}
 	return s.show(w, "rules", "Rules", "rules", v, d)
 }
-
