@@ -227,13 +227,8 @@ func (s *server) route(mux *http.ServeMux, pattern string, min auth.Role, h hand
 			return
 		}
 		if r.Method == http.MethodPost {
-			if !sameOrigin(r) {
-				s.fail(w, r, v, errCrossOrigin)
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-			if err := r.ParseForm(); err != nil {
-				s.fail(w, r, v, &pageError{Status: http.StatusRequestEntityTooLarge, Msg: "The form could not be read (over 64 KiB?)."})
+			if err := readForm(w, r); err != nil {
+				s.fail(w, r, v, err)
 				return
 			}
 			if !s.cfg.Auth.CheckCSRF(r, sess) {
@@ -256,13 +251,8 @@ func (s *server) public(h handlerFunc) http.HandlerFunc {
 			v.Sess = sess
 		}
 		if r.Method == http.MethodPost {
-			if !sameOrigin(r) {
-				s.fail(w, r, v, errCrossOrigin)
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-			if err := r.ParseForm(); err != nil {
-				s.fail(w, r, v, badRequest("The form could not be read."))
+			if err := readForm(w, r); err != nil {
+				s.fail(w, r, v, err)
 				return
 			}
 		}
@@ -286,6 +276,19 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 	v.Title = http.StatusText(pe.Status)
 	v.Data = pe
 	s.render(w, pe.Status, "error", v)
+}
+
+// readForm checks that a POST comes from the console and parses its
+// form, bounded by maxForm.
+func readForm(w http.ResponseWriter, r *http.Request) error {
+	if !sameOrigin(r) {
+		return errCrossOrigin
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		return &pageError{Status: http.StatusRequestEntityTooLarge, Msg: "The form could not be read (over 64 KiB?)."}
+	}
+	return nil
 }
 
 // errCrossOrigin refuses a form posted from another site.
