@@ -203,6 +203,11 @@ func TestCSRF(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("refused forms were audited: %+v", entries)
 	}
+	// A form over 64 KiB is refused before it is read whole.
+	resp, _ = c.postCSRF(path, url.Values{"text": {strings.Repeat("x", 70<<10)}})
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("note of 70 KiB: %s, want 413", resp.Status)
+	}
 	// The same note with the token is taken, and audited.
 	resp, _ = c.postCSRF(path, url.Values{"text": {"genuine"}})
 	if resp.StatusCode != http.StatusSeeOther {
