@@ -54,7 +54,7 @@ func (t *triage) alerts(ctx context.Context, alerts []*event.Event) {
 		if id, ok := t.incidents.IncidentOf(a.ID); ok {
 			inc = strconv.FormatInt(id, 10)
 		}
-		t.notify.Notify(notify.AlertMessage(a, inc, t.link("/incidents/"+inc)))
+		t.notify.Notify(notify.AlertMessage(a, inc, t.link("/ui/incidents/"+inc)))
 	}
 	for _, c := range changes {
 		if c.Kind != incident.ChangeNew {
@@ -67,7 +67,7 @@ func (t *triage) alerts(ctx context.Context, alerts []*event.Event) {
 		t.notify.Notify(notify.Message{Kind: notify.KindIncidentNew, Level: inc.EffectiveSeverity(),
 			Title: inc.Title, Incident: strconv.FormatInt(inc.ID, 10), Time: inc.Created,
 			Text: fmt.Sprintf("New incident %d: %s (%d alerts)", inc.ID, inc.Title, len(inc.Alerts)),
-			URL:  t.link(fmt.Sprintf("/incidents/%d", inc.ID))})
+			URL:  t.link(fmt.Sprintf("/ui/incidents/%d", inc.ID))})
 	}
 }
 
@@ -188,7 +188,7 @@ func (t *triage) incidentChanged(inc *incident.Incident, change string) {
 		}
 	}
 	t.notify.Notify(notify.Message{Kind: kind, Level: inc.EffectiveSeverity(), Title: inc.Title,
-		Incident: strconv.FormatInt(inc.ID, 10), Text: text, URL: t.link(fmt.Sprintf("/incidents/%d", inc.ID))})
+		Incident: strconv.FormatInt(inc.ID, 10), Text: text, URL: t.link(fmt.Sprintf("/ui/incidents/%d", inc.ID))})
 }
 
 // decisionChanged tells the notification routes about decisions made,
@@ -207,7 +207,7 @@ func (t *triage) decisionChanged(c respond.Change) {
 	}
 	t.notify.Notify(notify.Message{Kind: notify.KindDecision, Key: "decision/" + d.ID, Level: level,
 		Title: fmt.Sprintf("Decision %s %s: %s %s", d.ID, c.Kind, d.Action, d.Value), Text: text,
-		Incident: d.Incident, URL: t.link("/decisions/" + d.ID)})
+		Incident: d.Incident, URL: t.link("/ui/decisions")})
 }
 
 // bouncersOf and handlerOf leave the bouncer routes out when the bouncer
