@@ -20,6 +20,7 @@ const (
 	StatusOK          Status = "ok"
 	StatusUnsupported Status = "unsupported"
 	StatusInvalid     Status = "invalid"
+	StatusDisabled    Status = "disabled" // turned off by an analyst (Config.Disabled)
 )
 
 // RuleReport is the lint line of one rule, or of one rule document that
@@ -42,6 +43,8 @@ type Config struct {
 	Placeholders map[string][]string
 	// Correlation tunes correlation state.
 	Correlation correlate.Config
+	// Disabled are the IDs of rules left out.
+	Disabled map[string]bool
 }
 
 // RuleSet is a loaded, compiled rule set. It is immutable and safe for
@@ -87,6 +90,20 @@ func Compile(cfg Config, rules []*sigma.Rule) *RuleSet {
 func compile(cfg Config, rules []*sigma.Rule, reports []RuleReport) *RuleSet {
 	if cfg.Sources == nil {
 		cfg.Sources = logsource.Default()
+	}
+	// Disabled rules are reported and left out; a correlation over a
+	// disabled rule is then reported invalid, naming the missing rule.
+	if len(cfg.Disabled) > 0 {
+		var kept []*sigma.Rule
+		for _, r := range rules {
+			if r.ID != "" && cfg.Disabled[r.ID] {
+				reports = append(reports, RuleReport{File: r.File, Line: r.Pos.Line, ID: r.ID, Title: r.Title,
+					Kind: r.Kind.String(), Status: StatusDisabled, Reason: "disabled"})
+				continue
+			}
+			kept = append(kept, r)
+		}
+		rules = kept
 	}
 	rs := &RuleSet{Rules: rules, cfg: cfg, correlated: map[*sigma.Rule]bool{}, suppressed: map[*sigma.Rule]bool{}}
 	// A Sigma v1 aggregation ("selection | count() by IpAddress > 5") is a
