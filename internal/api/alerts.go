@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/alertstate"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/query"
 )
@@ -26,6 +27,8 @@ type Alert struct {
 	Evidence   []string            `json:"evidence"`
 	Group      map[string]string   `json:"group,omitempty"`
 	Entities   map[string][]string `json:"entities,omitempty"`
+	// State is the analysts' triage, when the server keeps it.
+	State *alertstate.State `json:"state,omitempty"`
 }
 
 // AlertsResponse is the body of GET /api/v1/alerts.
@@ -66,6 +69,20 @@ func (s *server) alerts(w http.ResponseWriter, r *http.Request) error {
 	resp := AlertsResponse{Alerts: make([]Alert, 0, len(events))}
 	for _, e := range events {
 		resp.Alerts = append(resp.Alerts, alertOf(e))
+	}
+	if s.cfg.AlertStates != nil && len(events) > 0 {
+		ids := make([]event.ID, len(events))
+		for i, e := range events {
+			ids[i] = e.ID
+		}
+		states, err := s.cfg.AlertStates.States(r.Context(), ids)
+		if err != nil {
+			return err
+		}
+		for i := range resp.Alerts {
+			st := states[resp.Alerts[i].ID]
+			resp.Alerts[i].State = &st
+		}
 	}
 	resp.Next = nextCursor(events, q.Limit)
 	writeJSON(w, http.StatusOK, resp)

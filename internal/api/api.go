@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/auth"
+	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/ingest"
@@ -58,6 +59,11 @@ type Config struct {
 	Hunts      Hunts
 	Intel      Intel
 	Users      Users
+	// AlertStates, Rules and RuleSwitches serve alert triage and the
+	// rules' list and switches.
+	AlertStates  AlertStates
+	Rules        func() *detect.RuleSet
+	RuleSwitches RuleSwitches
 	// BouncerAPI serves the CrowdSec Local API bouncer routes
 	// (/v1/decisions…), authenticated by bouncer keys, not API tokens.
 	BouncerAPI http.Handler
@@ -136,6 +142,16 @@ func New(cfg Config) http.Handler {
 		mux.Handle("POST /api/v1/bouncers", s.auth(auth.RoleAdmin, s.handle(s.addBouncer)))
 		mux.Handle("GET /api/v1/bouncers", s.auth(auth.RoleAdmin, s.handle(s.listBouncers)))
 		mux.Handle("DELETE /api/v1/bouncers/{name}", s.auth(auth.RoleAdmin, s.handle(s.removeBouncer)))
+	}
+	if cfg.AlertStates != nil {
+		mux.Handle("PATCH /api/v1/alerts", s.auth(auth.RoleAnalyst, s.handle(s.triageAlerts)))
+	}
+	if cfg.Rules != nil {
+		mux.Handle("GET /api/v1/rules", s.auth(auth.RoleViewer, s.handle(s.listRules)))
+	}
+	if cfg.RuleSwitches != nil {
+		mux.Handle("POST /api/v1/rules/{id}/disable", s.auth(auth.RoleAnalyst, s.handle(s.switchRule(true))))
+		mux.Handle("POST /api/v1/rules/{id}/enable", s.auth(auth.RoleAnalyst, s.handle(s.switchRule(false))))
 	}
 	if cfg.Users != nil {
 		mux.Handle("GET /api/v1/users", s.auth(auth.RoleAdmin, s.handle(s.listUsers)))

@@ -67,6 +67,8 @@ func TestRouteRoles(t *testing.T) {
 		{"POST", "/api/v1/bouncers", admin},
 		{"GET", "/api/v1/bouncers", admin},
 		{"DELETE", "/api/v1/bouncers/x", admin},
+		{"PATCH", "/api/v1/alerts", analyst},
+		{"GET", "/api/v1/rules", viewer},
 		{"GET", "/api/v1/users", admin},
 		{"POST", "/api/v1/users", admin},
 		{"PATCH", "/api/v1/users/bob", admin},

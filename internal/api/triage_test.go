@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigie-sec/vigie/internal/alertstate"
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/behave"
@@ -124,14 +125,16 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 			defer e.mu.Unlock()
 			e.changes = append(e.changes, fmt.Sprintf("%d %s", inc.ID, change))
 		},
-		Scope:      scope.Config{},
-		Decisions:  e.respond,
-		Bouncers:   b,
-		BouncerAPI: b,
-		Hunts:      &testHunts{Manager: e.hunter, audit: st},
-		Intel:      &testIntel{store: intel.NewStore(st), hunts: e.hunter, audit: st},
-		Users:      e.users,
-		Logger:     log,
+		Scope:       scope.Config{},
+		Decisions:   e.respond,
+		Bouncers:    b,
+		BouncerAPI:  b,
+		Hunts:       &testHunts{Manager: e.hunter, audit: st},
+		Intel:       &testIntel{store: intel.NewStore(st), hunts: e.hunter, audit: st},
+		Users:       e.users,
+		AlertStates: alertstate.New(st, st),
+		Rules:       func() *detect.RuleSet { return nil },
+		Logger:      log,
 	})
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(func() {

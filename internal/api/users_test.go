@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,5 +57,33 @@ func TestUsersAPI(t *testing.T) {
 	body := e.call(t, "GET", "/api/v1/tokens?owner=bob", "", http.StatusOK, &tokens)
 	if len(tokens.Tokens) != 1 || tokens.Tokens[0].Active || strings.Contains(body, tok.Token) {
 		t.Errorf("bob's tokens after the revocation: %s", body)
+	}
+}
+
+// TestAlertTriage acknowledges and dismisses alerts in bulk; the alert
+// list shows their states and refused changes answer 400.
+func TestAlertTriage(t *testing.T) {
+	e := newTriageEnv(t)
+	storeTriageData(t, e)
+	var list api.AlertsResponse
+	e.call(t, "GET", "/api/v1/alerts", "", http.StatusOK, &list)
+	if len(list.Alerts) < 2 {
+		t.Fatalf("%d alerts stored", len(list.Alerts))
+	}
+	a, b := list.Alerts[0].ID, list.Alerts[1].ID
+	if list.Alerts[0].State == nil || list.Alerts[0].State.Status != "new" {
+		t.Errorf("untriaged alert state %+v, want new", list.Alerts[0].State)
+	}
+	body := fmt.Sprintf(`{"ids":[%d,%d],"status":"acknowledged","assignee":"alice"}`, a, b)
+	e.call(t, "PATCH", "/api/v1/alerts", body, http.StatusOK, nil)
+	e.fail(t, "PATCH", "/api/v1/alerts", fmt.Sprintf(`{"ids":[%d],"status":"false_positive"}`, a), http.StatusBadRequest, "invalid_triage")
+	e.call(t, "PATCH", "/api/v1/alerts", fmt.Sprintf(`{"ids":[%d],"status":"false_positive","reason":"test traffic"}`, b), http.StatusOK, nil)
+	e.call(t, "GET", "/api/v1/alerts", "", http.StatusOK, &list)
+	got := map[int64]string{}
+	for _, al := range list.Alerts {
+		got[int64(al.ID)] = al.State.Status + "/" + al.State.Assignee
+	}
+	if got[int64(a)] != "acknowledged/alice" || got[int64(b)] != "false_positive/alice" {
+		t.Errorf("states after triage: %v", got)
 	}
 }
