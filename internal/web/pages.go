@@ -85,6 +85,7 @@ func staticHandler() http.Handler {
 
 var funcs = template.FuncMap{
 	"when":         when,
+	"auditTime":    auditTime,
 	"dur":          human,
 	"bytes":        bytesText,
 	"entityURL":    entityURL,

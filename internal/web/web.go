@@ -56,6 +56,8 @@ type Config struct {
 	// Users, when set, gives admins the settings page: users and API
 	// tokens.
 	Users Users
+	// Audit, when set, gives admins the audit log page.
+	Audit store.Auditor
 	// Secure marks the session cookie Secure: set it when the server
 	// speaks TLS.
 	Secure  bool
@@ -119,6 +121,9 @@ func New(cfg Config) http.Handler {
 		s.route(mux, "POST /ui/settings/tokens", auth.RoleAdmin, s.createToken)
 		s.route(mux, "POST /ui/settings/tokens/{id}/revoke", auth.RoleAdmin, s.revokeToken)
 	}
+	if cfg.Audit != nil {
+		s.route(mux, "GET /ui/audit", auth.RoleAdmin, s.audit)
+	}
 	if cfg.Decisions != nil {
 		s.route(mux, "GET /ui/decisions", auth.RoleViewer, s.decisions)
 		s.route(mux, "POST /ui/decisions", auth.RoleResponder, s.createDecision)
@@ -175,6 +180,8 @@ type view struct {
 	Version string
 	Now     time.Time
 	Data    any
+	// Audit says that the audit log page exists.
+	Audit bool
 }
 
 // Can reports whether the signed-in user has role min (for templates:
@@ -212,7 +219,7 @@ func (s *server) route(mux *http.ServeMux, pattern string, min auth.Role, h hand
 			s.fail(w, r, nil, &pageError{Status: http.StatusUnauthorized, Msg: "You are not signed in, or your session ended. Sign in again."})
 			return
 		}
-		v := &view{Sess: sess, Version: s.cfg.Version, Now: s.cfg.Now()}
+		v := &view{Sess: sess, Version: s.cfg.Version, Now: s.cfg.Now(), Audit: s.cfg.Audit != nil}
 		if sess.MustChange && r.URL.Path != "/ui/password" && r.URL.Path != "/ui/logout" {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/ui/password", http.StatusSeeOther)

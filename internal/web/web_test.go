@@ -67,6 +67,8 @@ func TestRoles(t *testing.T) {
 		{"GET", "/ui/live", nil, auth.RoleViewer, ok},
 		{"GET", "/ui/password", nil, auth.RoleViewer, ok},
 		{"GET", "/ui/settings", nil, auth.RoleAdmin, ok},
+		{"GET", "/ui/audit", nil, auth.RoleAdmin, ok},
+		{"GET", "/ui/audit?target=incident/" + inc, nil, auth.RoleAdmin, ok},
 		{"POST", "/ui/incidents/" + inc + "/notes", url.Values{"text": {"looked at it"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/incidents/" + inc + "/assign", url.Values{"assignee": {"anna"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/incidents/" + inc + "/status", url.Values{"status": {"investigating"}}, auth.RoleAnalyst, see},
