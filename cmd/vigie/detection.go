@@ -28,11 +28,13 @@ type liveDetection struct {
 	log     *slog.Logger
 	// fingerprint identifies the rule files as last loaded.
 	fingerprint [32]byte
+	// switches, when set, says which rules analysts turned off.
+	switches *ruleSwitches
 }
 
-func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger,
+func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger, switches *ruleSwitches,
 	onAlerts func(context.Context, []*event.Event), extra ...behave.Detector) (*liveDetection, error) {
-	d := &liveDetection{cfg: cfg, log: log}
+	d := &liveDetection{cfg: cfg, log: log, switches: switches}
 	rs, err := d.load()
 	if err != nil {
 		return nil, err
@@ -64,6 +66,13 @@ func newLiveDetection(cfg *serveConfig, st detect.LiveStore, log *slog.Logger,
 func (d *liveDetection) load() (*detect.RuleSet, error) {
 	dc := d.cfg.Detection
 	c := detect.Config{Placeholders: dc.Placeholders}
+	if d.switches != nil {
+		disabled, err := d.switches.Disabled(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("reading the rules turned off: %w", err)
+		}
+		c.Disabled = disabled
+	}
 	c.Correlation.Lateness = cmp.Or(time.Duration(dc.Lateness), time.Minute)
 	c.Correlation.MaxGroups = cmp.Or(dc.MaxGroups, 100_000)
 	if dc.Logsources != "" {
@@ -84,6 +93,27 @@ func (d *liveDetection) load() (*detect.RuleSet, error) {
 		return nil, fmt.Errorf("detection rules: no Sigma rules (*.yml) in %v", dc.Rules)
 	}
 	return rs, nil
+}
+
+// reload loads the rules again and gives them to live detection.
+func (d *liveDetection) reload() error {
+	rs, err := d.load()
+	if err != nil {
+		return err
+	}
+	d.live.Reload(rs)
+	d.current.Store(rs)
+	return nil
+}
+
+// knows reports whether a rule of that ID is loaded, enabled or not.
+func (d *liveDetection) knows(id string) bool {
+	for _, r := range d.current.Load().Reports {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // fingerprintRules hashes the names, sizes and modification times of the

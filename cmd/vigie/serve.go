@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/vigie-sec/vigie/internal/alertstate"
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/behave/catalog"
@@ -145,10 +146,13 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		return err
 	}
 	ioc := intel.NewDetector(matcher)
-	live, err := newLiveDetection(cfg, st, log, tri.alerts, ioc)
+	switches := &ruleSwitches{records: st, audit: st}
+	live, err := newLiveDetection(cfg, st, log, switches, tri.alerts, ioc)
 	if err != nil {
 		return err
 	}
+	switches.live = live
+	alertStates := alertstate.New(st, st)
 	if len(cfg.Detection.Rules) > 0 {
 		fmt.Fprintln(stderr, "vigie serve: detection:", live.rules.Summary())
 	}
@@ -174,11 +178,14 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	maxRecord := int(cfg.Ingest.MaxRecord)
 	formats := detect.New(detect.Config{MaxRecord: maxRecord})
 	handler := api.New(api.Config{
-		Auth:    users,
-		Users:   users,
-		Store:   st,
-		Sources: pipe.Counters,
-		Health:  pipe.Health,
+		Auth:         users,
+		Users:        users,
+		AlertStates:  alertStates,
+		Rules:        live.current.Load,
+		RuleSwitches: switches,
+		Store:        st,
+		Sources:      pipe.Counters,
+		Health:       pipe.Health,
 		Ingest: ndjson.New(ndjson.Config{Submit: pipe, JSON: jsonl.DecodeObject,
 			Decoder: formats.ByName, MaxBody: int64(cfg.HTTP.MaxBody), MaxRecord: maxRecord}),
 		Bulk:       bulk.New(bulk.Config{Submit: pipe, JSON: jsonl.DecodeObject, MaxBody: int64(cfg.HTTP.MaxBody), MaxRecord: maxRecord}),
@@ -235,7 +242,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	}
 	useTLS := cfg.HTTP.TLSCert != ""
 	console := web.New(web.Config{Auth: users, Store: st, Incidents: tri.incidents, OnIncident: tri.incidentChanged,
-		Scope: cfg.Scope, Decisions: tri.respond, Sources: pipe.Counters, Rules: live.current.Load, Users: users,
+		Scope: cfg.Scope, Decisions: tri.respond, Sources: pipe.Counters, Rules: live.current.Load, Users: users, Audit: st,
 		Secure: useTLS, Version: buildVersion(), Logger: log})
 	root := http.NewServeMux()
 	root.Handle("/ui/", console)

@@ -48,3 +48,52 @@ func TestUsersAndRoles(t *testing.T) {
 		t.Errorf("a revoked token: %v, want 401", err)
 	}
 }
+
+// TestRuleSwitch turns a bundled rule off and on through the API: the
+// rule list live detection reports follows, and both changes are
+// audited with who made them.
+func TestRuleSwitch(t *testing.T) {
+	s := startServer(t, t.TempDir(), "--rules", "../../rules")
+	const bruteForce = "06288e4b-00b8-4ff9-8c60-688ef44cb6bb"
+	status := func() string {
+		t.Helper()
+		resp, body := s.do(t, "GET", "/api/v1/rules", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("rules: %s %s", resp.Status, body)
+		}
+		var rules api.RulesResponse
+		if err := json.Unmarshal(body, &rules); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rules.Rules {
+			if r.ID == bruteForce {
+				return string(r.Status)
+			}
+		}
+		return "absent"
+	}
+	if got := status(); got != "ok" {
+		t.Fatalf("brute-force rule %s before, want ok", got)
+	}
+	if resp, body := s.do(t, "POST", "/api/v1/rules/"+bruteForce+"/disable", nil); resp.StatusCode != 204 {
+		t.Fatalf("disable: %s %s", resp.Status, body)
+	}
+	if got := status(); got != "disabled" {
+		t.Errorf("after disable: %s", got)
+	}
+	if resp, _ := s.do(t, "POST", "/api/v1/rules/no-such-rule/disable", nil); resp.StatusCode != 400 {
+		t.Errorf("disabling an unknown rule: %s, want 400", resp.Status)
+	}
+	if resp, body := s.do(t, "POST", "/api/v1/rules/"+bruteForce+"/enable", nil); resp.StatusCode != 204 {
+		t.Fatalf("enable: %s %s", resp.Status, body)
+	}
+	if got := status(); got != "ok" {
+		t.Errorf("after enable: %s", got)
+	}
+	resp, body := s.do(t, "GET", "/api/v1/audit?target=rule/"+bruteForce, nil)
+	var audit api.AuditResponse
+	if resp.StatusCode != 200 || json.Unmarshal(body, &audit) != nil || len(audit.Entries) != 2 ||
+		audit.Entries[0].Action != "rule.disable" || audit.Entries[1].Action != "rule.enable" || audit.Entries[0].Actor != "admin" {
+		t.Errorf("audit of the rule: %s", body)
+	}
+}
