@@ -248,6 +248,15 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	root.Handle("/ui/", console)
 	root.Handle("/ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	root.Handle("/", handler)
+	// A browser opening the server's address gets the console; the
+	// Elasticsearch clients that probe "/" get the API.
+	root.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Redirect(w, r, "/ui/", http.StatusFound)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
 	srv := &http.Server{Handler: securityHeaders(root, useTLS), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
 	// Run the parts. Shutdown order: stop the transports (HTTP waits for

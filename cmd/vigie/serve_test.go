@@ -263,3 +263,23 @@ func TestServeSelfSignedTLS(t *testing.T) {
 		t.Error("a restart made a new certificate")
 	}
 }
+
+// TestBrowserRoot sends a browser at the server's address to the console,
+// while an Elasticsearch client probing "/" still reaches the API.
+func TestBrowserRoot(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", s.url+"/", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/" {
+		t.Errorf("browser at /: %s to %q, want 302 to /ui/", resp.Status, resp.Header.Get("Location"))
+	}
+	if r, _ := s.do(t, "GET", "/", nil); r.StatusCode != http.StatusOK {
+		t.Errorf("Elasticsearch probe of /: %s, want 200", r.Status)
+	}
+}
