@@ -42,3 +42,36 @@ func FuzzSearch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRuleTest posts arbitrary rules to the rule test: each is tested
+// (200) or refused with its problems (400), never a server error; the
+// problems name rule.yml, never the server's temporary folder; and the
+// YAML is never echoed unescaped.
+func FuzzRuleTest(f *testing.F) {
+	for _, seed := range [][2]string{
+		{sshBurst, ""},
+		{sshRule, "3"},
+		{"title: broken\ndetection: [\n", ""},
+		{"title: x\nlogsource: {product: linux}\ndetection:\n  s: {a|re: '(?<=x)'}\n  condition: s\n", "10"},
+		{"title: <script>alert(1)</script>\ndetection: {condition: nope}\n", "-1"},
+		{"correlation: {type: event_count, rules: [nothing], timespan: 1m}\n", "50000"},
+		{"\xff\xfe: [", "9999999999999999999999"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	e := newEnv(f)
+	c := e.login(f, auth.RoleAnalyst)
+	f.Fuzz(func(t *testing.T, yaml, recent string) {
+		c.t = t
+		resp, body := c.postCSRF("/ui/rules/test", url.Values{"yaml": {yaml}, "recent": {recent}})
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("rule test %q, recent %q: %s", yaml, recent, resp.Status)
+		}
+		if strings.Contains(body, "vigie-ruletest-") {
+			t.Fatalf("rule test %q: the page names the temporary folder", yaml)
+		}
+		if strings.Contains(yaml, "<script") && strings.Contains(body, "<script>") {
+			t.Fatalf("rule test %q: the page echoes a script unescaped", yaml)
+		}
+	})
+}

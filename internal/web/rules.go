@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/query"
@@ -15,6 +17,9 @@ type rulesView struct {
 	Summary string
 	Counts  map[detect.Status]int
 	Rules   []ruleRow
+	// Form and Test are the rule test's form and outcome.
+	Form ruleTestForm
+	Test *ruleTest
 }
 
 // ruleRow is a rule with its alerts in the store.
@@ -28,6 +33,16 @@ type ruleRow struct {
 const maxRuleCounts = 500
 
 func (s *server) rules(w http.ResponseWriter, r *http.Request, v *view) error {
+	d, err := s.rulesData(r.Context())
+	if err != nil {
+		return err
+	}
+	d.Form.Recent = strconv.Itoa(testRecent)
+	return s.show(w, "rules", "Rules", "rules", v, d)
+}
+
+// rulesData is the rules page's data but for the test form.
+func (s *server) rulesData(ctx context.Context) (*rulesView, error) {
 	d := &rulesView{}
 	var rs *detect.RuleSet
 	if s.cfg.Rules != nil {
@@ -40,15 +55,15 @@ func (s *server) rules(w http.ResponseWriter, r *http.Request, v *view) error {
 			row := ruleRow{RuleReport: rep, Hits: -1}
 			if rep.Status == detect.StatusOK && rep.ID != "" && counted < maxRuleCounts {
 				counted++
-				n, err := s.cfg.Store.Count(r.Context(), store.Query{Expr: &query.And{Operands: []query.Expr{
+				n, err := s.cfg.Store.Count(ctx, store.Query{Expr: &query.And{Operands: []query.Expr{
 					&query.Term{Field: "event.kind", Value: "alert"}, &query.Term{Field: "rule.id", Value: rep.ID, Phrase: true}}}})
 				if err != nil {
-					return fmt.Errorf("counting alerts of rule %s: %w", rep.ID, err)
+					return nil, fmt.Errorf("counting alerts of rule %s: %w", rep.ID, err)
 				}
 				row.Hits = n
 			}
 			d.Rules = append(d.Rules, row)
 		}
 	}
-	return s.show(w, "rules", "Rules", "rules", v, d)
+	return d, nil
 }

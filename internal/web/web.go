@@ -105,6 +105,7 @@ func New(cfg Config) http.Handler {
 	s.route(mux, "GET /ui/events/{id}", auth.RoleViewer, s.eventPage)
 	s.route(mux, "GET /ui/sources", auth.RoleViewer, s.sources)
 	s.route(mux, "GET /ui/rules", auth.RoleViewer, s.rules)
+	s.route(mux, "POST /ui/rules/test", auth.RoleAnalyst, s.testRule)
 	if cfg.Incidents != nil {
 		s.route(mux, "GET /ui/incidents", auth.RoleViewer, s.incidents)
 		s.route(mux, "GET /ui/incidents/{id}", auth.RoleViewer, s.incidentPage)

@@ -73,6 +73,7 @@ func TestRoles(t *testing.T) {
 		{"POST", "/ui/incidents/" + inc + "/assign", url.Values{"assignee": {"anna"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/incidents/" + inc + "/status", url.Values{"status": {"investigating"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/decisions", url.Values{"scope": {"ip"}, "value": {"192.0.2.7"}, "duration": {"1h"}}, auth.RoleResponder, see},
+		{"POST", "/ui/rules/test", url.Values{"yaml": {sshRule}}, auth.RoleAnalyst, ok},
 		{"POST", "/ui/settings/users", url.Values{"name": {"newbie"}, "password": {"a long enough password"}, "role": {"viewer"}}, auth.RoleAdmin, see},
 	}
 	roles := []auth.Role{anon, auth.RoleViewer, auth.RoleAnalyst, auth.RoleResponder, auth.RoleAdmin}
