@@ -17,6 +17,8 @@ type rulesView struct {
 	Summary string
 	Counts  map[detect.Status]int
 	Rules   []ruleRow
+	// Switches says that rules can be turned off and on.
+	Switches bool
 	// Form and Test are the rule test's form and outcome.
 	Form ruleTestForm
 	Test *ruleTest
@@ -26,6 +28,8 @@ type rulesView struct {
 type ruleRow struct {
 	detect.RuleReport
 	Hits int64
+	// Off says that the rule is turned off (RuleSwitches).
+	Off bool
 }
 
 // maxRuleCounts bounds the per-rule counts made for one page: a full
@@ -43,7 +47,14 @@ func (s *server) rules(w http.ResponseWriter, r *http.Request, v *view) error {
 
 // rulesData is the rules page's data but for the test form.
 func (s *server) rulesData(ctx context.Context) (*rulesView, error) {
-	d := &rulesView{}
+	d := &rulesView{Switches: s.cfg.RuleSwitches != nil}
+	var off map[string]bool
+	if d.Switches {
+		var err error
+		if off, err = s.cfg.RuleSwitches.Disabled(ctx); err != nil {
+			return nil, fmt.Errorf("reading disabled rules: %w", err)
+		}
+	}
 	var rs *detect.RuleSet
 	if s.cfg.Rules != nil {
 		rs = s.cfg.Rules()
@@ -52,7 +63,7 @@ func (s *server) rulesData(ctx context.Context) (*rulesView, error) {
 		d.Loaded, d.Summary, d.Counts = true, rs.Summary(), rs.Counts()
 		counted := 0
 		for _, rep := range rs.Reports {
-			row := ruleRow{RuleReport: rep, Hits: -1}
+			row := ruleRow{RuleReport: rep, Hits: -1, Off: rep.ID != "" && off[rep.ID]}
 			if rep.Status == detect.StatusOK && rep.ID != "" && counted < maxRuleCounts {
 				counted++
 				n, err := s.cfg.Store.Count(ctx, store.Query{Expr: &query.And{Operands: []query.Expr{

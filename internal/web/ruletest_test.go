@@ -151,3 +151,80 @@ func TestRuleTestPages(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleSwitch turns a rule off and on from the rules page: the state
+// is kept by RuleSwitches, shown on the page and audited; unknown rules,
+// bad forms, viewers and forms without the CSRF token change nothing.
+func TestRuleSwitch(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sw := &recordSwitches{e.st, e.st}
+	c := e.login(t, auth.RoleAnalyst)
+	row := func() string {
+		t.Helper()
+		_, body := c.get("/ui/rules")
+		i := strings.Index(body, `<tr id="rule-ssh-brute">`)
+		if i < 0 {
+			t.Fatal("the rules page has no row for ssh-brute")
+		}
+		return body[i : i+strings.Index(body[i:], "</tr>")]
+	}
+	if r := row(); !strings.Contains(r, "<td>on") || !strings.Contains(r, `name="disabled" value="1"`) || !strings.Contains(r, ">Disable</button>") {
+		t.Errorf("ssh-brute is not shown on with a Disable button:\n%s", r)
+	}
+	resp, _ := c.postCSRF("/ui/rules/switch", url.Values{"id": {"ssh-brute"}, "disabled": {"1"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/rules#rule-ssh-brute" {
+		t.Errorf("disable: %s to %q, want 303 to the rule's row", resp.Status, resp.Header.Get("Location"))
+	}
+	if off, _ := sw.Disabled(ctx); !off["ssh-brute"] || len(off) != 1 {
+		t.Errorf("disabled rules %v, want ssh-brute only", off)
+	}
+	if r := row(); !strings.Contains(r, "<td>off") || !strings.Contains(r, `name="disabled" value="0"`) || !strings.Contains(r, ">Enable</button>") {
+		t.Errorf("ssh-brute is not shown off with an Enable button:\n%s", r)
+	}
+	for name, form := range map[string]url.Values{
+		"unknown rule":  {"id": {"no-such-rule"}, "disabled": {"1"}},
+		"no state":      {"id": {"odd-rule"}},
+		"bad state":     {"id": {"odd-rule"}, "disabled": {"yes"}},
+		"empty id":      {"id": {""}, "disabled": {"1"}},
+		"long id":       {"id": {strings.Repeat("x", 300)}, "disabled": {"1"}},
+		"with a script": {"id": {xss}, "disabled": {"1"}},
+	} {
+		resp, body := c.postCSRF("/ui/rules/switch", form)
+		if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %s, want 404 or 400", name, resp.Status)
+		}
+		if strings.Contains(body, xss) {
+			t.Errorf("%s: the page echoes a script", name)
+		}
+	}
+	if resp, _ := c.post("/ui/rules/switch", url.Values{"id": {"ssh-brute"}, "disabled": {"0"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("enable without the CSRF token: %s, want 403", resp.Status)
+	}
+	if resp, _ := e.login(t, auth.RoleViewer).postCSRF("/ui/rules/switch", url.Values{"id": {"ssh-brute"}, "disabled": {"0"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("enable as a viewer: %s, want 403", resp.Status)
+	}
+	if _, body := e.login(t, auth.RoleViewer).get("/ui/rules"); strings.Contains(body, "/ui/rules/switch") {
+		t.Errorf("the viewer's rules page has toggles")
+	}
+	if off, _ := sw.Disabled(ctx); !off["ssh-brute"] || len(off) != 1 {
+		t.Errorf("after refused forms: disabled rules %v, want ssh-brute only", off)
+	}
+	if resp, _ := c.postCSRF("/ui/rules/switch", url.Values{"id": {"ssh-brute"}, "disabled": {"0"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("enable: %s, want 303", resp.Status)
+	}
+	if off, _ := sw.Disabled(ctx); len(off) != 0 {
+		t.Errorf("after enabling: disabled rules %v, want none", off)
+	}
+	log, err := e.st.AuditLog(ctx, 0, 100, "rule/ssh-brute")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range log {
+		got = append(got, a.Actor+" "+a.Action)
+	}
+	if want := "anna rule.disable,anna rule.enable"; strings.Join(got, ",") != want {
+		t.Errorf("audit of rule/ssh-brute: %v, want %s", got, want)
+	}
+}

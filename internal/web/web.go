@@ -53,6 +53,9 @@ type Config struct {
 	// Rules returns the rule set live detection runs; nil or a nil
 	// result shows that no rules are loaded.
 	Rules func() *detect.RuleSet
+	// RuleSwitches, when set, shows which rules are turned off and lets
+	// analysts turn them off and on.
+	RuleSwitches RuleSwitches
 	// Users, when set, gives admins the settings page: users and API
 	// tokens.
 	Users Users
@@ -106,6 +109,9 @@ func New(cfg Config) http.Handler {
 	s.route(mux, "GET /ui/sources", auth.RoleViewer, s.sources)
 	s.route(mux, "GET /ui/rules", auth.RoleViewer, s.rules)
 	s.route(mux, "POST /ui/rules/test", auth.RoleAnalyst, s.testRule)
+	if cfg.RuleSwitches != nil {
+		s.route(mux, "POST /ui/rules/switch", auth.RoleAnalyst, s.switchRule)
+	}
 	if cfg.Incidents != nil {
 		s.route(mux, "GET /ui/incidents", auth.RoleViewer, s.incidents)
 		s.route(mux, "GET /ui/incidents/{id}", auth.RoleViewer, s.incidentPage)

@@ -73,6 +73,7 @@ func TestRoles(t *testing.T) {
 		{"POST", "/ui/incidents/" + inc + "/assign", url.Values{"assignee": {"anna"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/incidents/" + inc + "/status", url.Values{"status": {"investigating"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/decisions", url.Values{"scope": {"ip"}, "value": {"192.0.2.7"}, "duration": {"1h"}}, auth.RoleResponder, see},
+		{"POST", "/ui/rules/switch", url.Values{"id": {"ssh-brute"}, "disabled": {"1"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/rules/test", url.Values{"yaml": {sshRule}}, auth.RoleAnalyst, ok},
 		{"POST", "/ui/settings/users", url.Values{"name": {"newbie"}, "password": {"a long enough password"}, "role": {"viewer"}}, auth.RoleAdmin, see},
 	}
@@ -178,9 +179,15 @@ func TestCSRF(t *testing.T) {
 	e := newEnv(t)
 	c := e.login(t, auth.RoleAnalyst)
 	path := fmt.Sprintf("/ui/incidents/%d/notes", e.incA)
+	// Another token of the same length (changing its first character
+	// to a fixed one would leave it unchanged when it starts with it).
+	wrong := "x" + c.csrf[1:]
+	if c.csrf[0] == 'x' {
+		wrong = "y" + c.csrf[1:]
+	}
 	for name, form := range map[string]url.Values{
 		"missing": {"text": {"forged"}},
-		"wrong":   {"text": {"forged"}, "csrf": {"x" + c.csrf[1:]}},
+		"wrong":   {"text": {"forged"}, "csrf": {wrong}},
 		"empty":   {"text": {"forged"}, "csrf": {""}},
 	} {
 		resp, body := c.post(path, form)
