@@ -1,13 +1,16 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/incident"
@@ -23,6 +26,17 @@ type alertsView struct {
 	Alerts                    []alertItem
 	Next                      event.ID
 	Error                     string
+	// State is the triage state filter (stateFilters); Triage says that
+	// AlertStates is set.
+	State  string
+	Triage bool
+	// Check shows the rows' checkboxes and the triage form (analysts).
+	Check bool
+	// FormError is why a triage form was refused; Back is the queue's
+	// query, for the form to return to.
+	FormError, Back string
+	// Analysts are the users alerts may be assigned to.
+	Analysts []string
 }
 
 // alertItem is one alert of the queue.
@@ -38,6 +52,8 @@ type alertItem struct {
 	Entities   []entityValue
 	// Incident is the incident it belongs to, 0 when none (yet).
 	Incident int64
+	// State is its triage state, with AlertStates.
+	State AlertState
 }
 
 // entityValue is one entity field and value.
@@ -61,15 +77,28 @@ func alertFilter(level, rule, field, value string) query.Expr {
 	return &query.And{Operands: ops}
 }
 
+// maxQueueScan bounds the alerts read for one page of the queue when
+// the state filter hides many of them.
+const maxQueueScan = 20 * pageSize
+
 func (s *server) alerts(w http.ResponseWriter, r *http.Request, v *view) error {
-	q := r.URL.Query()
+	return s.alertsPage(w, r, v, r.URL.Query(), "")
+}
+
+// alertsPage shows the queue filtered by q; formErr is why a triage form
+// was refused.
+func (s *server) alertsPage(w http.ResponseWriter, r *http.Request, v *view, q url.Values, formErr string) error {
 	d := &alertsView{Level: q.Get("level"), Rule: strings.TrimSpace(q.Get("rule")), Field: q.Get("field"),
-		Value: strings.TrimSpace(q.Get("value")), Levels: levels, Fields: []string{}}
+		Value: strings.TrimSpace(q.Get("value")), State: q.Get("state"), Levels: levels, Fields: []string{},
+		Triage: s.cfg.AlertStates != nil, FormError: formErr, Back: q.Encode()}
 	d.Fields = append(d.Fields, event.EntityFields()...)
 	if d.Field == "" {
 		d.Field = event.UserName
 	}
 	status := http.StatusOK
+	if formErr != "" {
+		status = http.StatusBadRequest
+	}
 	switch {
 	case d.Level != "" && !detect.ValidLevel(d.Level):
 		d.Error, status = fmt.Sprintf("Unknown level %q.", d.Level), http.StatusBadRequest
@@ -77,6 +106,8 @@ func (s *server) alerts(w http.ResponseWriter, r *http.Request, v *view) error {
 		d.Error, status = fmt.Sprintf("Entities are searched by %s, not %q.", strings.Join(d.Fields, ", "), d.Field), http.StatusBadRequest
 	case len(d.Rule) > 256 || len(d.Value) > 1024:
 		d.Error, status = "The rule or the entity value is too long.", http.StatusBadRequest
+	case d.Triage && !slices.Contains(stateFilters, d.State):
+		d.Error, status = fmt.Sprintf("Unknown state %q: new, acknowledged, false_positive or all.", d.State), http.StatusBadRequest
 	}
 	if d.Error == "" {
 		st := store.Query{Expr: alertFilter(d.Level, d.Rule, d.Field, d.Value), Limit: pageSize}
@@ -87,20 +118,71 @@ func (s *server) alerts(w http.ResponseWriter, r *http.Request, v *view) error {
 			}
 			st.Before = event.ID(n)
 		}
-		events, err := s.cfg.Store.Search(r.Context(), st)
-		if err != nil {
-			return fmt.Errorf("searching alerts: %w", err)
+		if err := s.fillQueue(r.Context(), d, st); err != nil {
+			return err
 		}
-		for _, e := range events {
-			d.Alerts = append(d.Alerts, s.alertItem(e))
-		}
-		if len(events) == pageSize {
-			d.Next = events[len(events)-1].ID
+	}
+	d.Check = d.Triage && v.Can("analyst")
+	if d.Check && s.cfg.Users != nil {
+		if users, err := s.cfg.Users.Users(r.Context()); err == nil {
+			for _, u := range users {
+				if !u.Disabled && u.Role.Allows(auth.RoleAnalyst) {
+					d.Analysts = append(d.Analysts, u.Name)
+				}
+			}
 		}
 	}
 	v.Title, v.Nav, v.Data, v.Live = "Alerts", "alerts", d, true
 	s.render(w, status, "alerts", v)
 	return nil
+}
+
+// fillQueue reads a page of alerts from st on. Without AlertStates it is
+// one store page; with them, pages are read until pageSize alerts pass
+// the state filter or maxQueueScan were read.
+func (s *server) fillQueue(ctx context.Context, d *alertsView, st store.Query) error {
+	for scanned := 0; ; {
+		events, err := s.cfg.Store.Search(ctx, st)
+		if err != nil {
+			return fmt.Errorf("searching alerts: %w", err)
+		}
+		scanned += len(events)
+		var states map[event.ID]AlertState
+		if d.Triage && len(events) > 0 {
+			ids := make([]event.ID, len(events))
+			for i, e := range events {
+				ids[i] = e.ID
+			}
+			if states, err = s.cfg.AlertStates.States(ctx, ids); err != nil {
+				return fmt.Errorf("reading alert states: %w", err)
+			}
+		}
+		for _, e := range events {
+			a := s.alertItem(e)
+			if d.Triage {
+				a.State = states[e.ID]
+				if a.State.Status == "" {
+					a.State.Status = AlertNew
+				}
+				if !keeps(d.State, a.State.Status) {
+					continue
+				}
+			}
+			if len(d.Alerts) == pageSize {
+				d.Next = d.Alerts[len(d.Alerts)-1].ID
+				return nil
+			}
+			d.Alerts = append(d.Alerts, a)
+		}
+		if len(events) < pageSize {
+			return nil
+		}
+		st.Before = events[len(events)-1].ID
+		if len(d.Alerts) == pageSize || scanned >= maxQueueScan {
+			d.Next = st.Before
+			return nil
+		}
+	}
 }
 
 // incidentOf is the optional part of the incident manager that finds an

@@ -44,6 +44,8 @@ type env struct {
 	incidents *incident.Manager
 	respond   *respond.Manager
 	counters  *ingest.Counters
+	// alerts are the three stored alerts, oldest first.
+	alerts []event.ID
 	// incA is the incident of alice's brute force (two alerts), incB
 	// bob's.
 	incA, incB int64
@@ -100,7 +102,7 @@ func newEnv(t testing.TB) *env {
 	}
 	h := web.New(web.Config{
 		Auth: e.auth, Store: st, Incidents: e.incidents, Decisions: e.respond, Sources: e.counters,
-		Rules: func() *detect.RuleSet { return rules }, Users: e.auth, Audit: st, RuleSwitches: &recordSwitches{st, st}, Version: "test", Logger: log,
+		Rules: func() *detect.RuleSet { return rules }, Users: e.auth, Audit: st, RuleSwitches: &recordSwitches{st, st}, AlertStates: &recordStates{st, st}, Version: "test", Logger: log,
 	})
 	mux := http.NewServeMux()
 	mux.Handle(web.Prefix, h)
@@ -189,6 +191,9 @@ func (e *env) storeData(t testing.TB) {
 	}
 	if err := e.st.Append(ctx, alerts); err != nil {
 		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		e.alerts = append(e.alerts, a.ID)
 	}
 	if _, err := e.incidents.Add(ctx, alerts); err != nil {
 		t.Fatal(err)

@@ -75,3 +75,38 @@ func FuzzRuleTest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTriage posts arbitrary triage forms: each changes the alerts (303
+// back to the queue, never elsewhere) or is refused (400), never a
+// server error.
+func FuzzTriage(f *testing.F) {
+	for _, seed := range [][5]string{
+		{"13", "acknowledge", "", "", "level=high&state=all"},
+		{"12", "false_positive", "scanner", "", ""},
+		{"14", "assign", "", "rick", "before=3"},
+		{"-1", "reset", "", "", "//evil.example/"},
+		{"1", "assign", "", "vera", "%zz"},
+		{"99999999999999999999", "<script>", "<script>alert(1)</script>", "", "state=<x>"},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4])
+	}
+	e := newEnv(f)
+	c := e.login(f, auth.RoleAnalyst)
+	f.Fuzz(func(t *testing.T, id, action, reason, assignee, back string) {
+		c.t = t
+		resp, body := c.postCSRF("/ui/alerts/triage", url.Values{"id": strings.Split(id, ","), "action": {action},
+			"reason": {reason}, "assignee": {assignee}, "back": {back}})
+		switch resp.StatusCode {
+		case http.StatusSeeOther:
+			if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/ui/alerts?") || strings.ContainsAny(loc, "\r\n") {
+				t.Fatalf("triage %q %q: sent to %q", id, action, loc)
+			}
+		case http.StatusBadRequest:
+		default:
+			t.Fatalf("triage %q %q %q %q %q: %s", id, action, reason, assignee, back, resp.Status)
+		}
+		if strings.Contains(reason+action+id, "<script") && strings.Contains(body, "<script>") {
+			t.Fatalf("the page echoes a script unescaped")
+		}
+	})
+}

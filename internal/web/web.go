@@ -56,6 +56,9 @@ type Config struct {
 	// RuleSwitches, when set, shows which rules are turned off and lets
 	// analysts turn them off and on.
 	RuleSwitches RuleSwitches
+	// AlertStates, when set, shows the alerts' triage states in the
+	// queue, with a state filter, and lets analysts change many at once.
+	AlertStates AlertStates
 	// Users, when set, gives admins the settings page: users and API
 	// tokens.
 	Users Users
@@ -105,6 +108,9 @@ func New(cfg Config) http.Handler {
 	s.route(mux, "GET /ui/live", auth.RoleViewer, s.live)
 	s.route(mux, "GET /ui/search", auth.RoleViewer, s.search)
 	s.route(mux, "GET /ui/alerts", auth.RoleViewer, s.alerts)
+	if cfg.AlertStates != nil {
+		s.route(mux, "POST /ui/alerts/triage", auth.RoleAnalyst, s.triage)
+	}
 	s.route(mux, "GET /ui/events/{id}", auth.RoleViewer, s.eventPage)
 	s.route(mux, "GET /ui/sources", auth.RoleViewer, s.sources)
 	s.route(mux, "GET /ui/rules", auth.RoleViewer, s.rules)

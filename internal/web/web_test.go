@@ -74,6 +74,7 @@ func TestRoles(t *testing.T) {
 		{"POST", "/ui/incidents/" + inc + "/status", url.Values{"status": {"investigating"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/decisions", url.Values{"scope": {"ip"}, "value": {"192.0.2.7"}, "duration": {"1h"}}, auth.RoleResponder, see},
 		{"POST", "/ui/rules/switch", url.Values{"id": {"ssh-brute"}, "disabled": {"1"}}, auth.RoleAnalyst, see},
+		{"POST", "/ui/alerts/triage", url.Values{"id": {"13"}, "action": {"acknowledge"}}, auth.RoleAnalyst, see},
 		{"POST", "/ui/rules/test", url.Values{"yaml": {sshRule}}, auth.RoleAnalyst, ok},
 		{"POST", "/ui/settings/users", url.Values{"name": {"newbie"}, "password": {"a long enough password"}, "role": {"viewer"}}, auth.RoleAdmin, see},
 	}
