@@ -273,6 +273,27 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the revoked decision is still listed as in force")
 	}
 
+	// Acknowledge two alerts at once from the queue.
+	b.do(t, "check two alerts",
+		chromedp.Navigate(base+"/ui/alerts"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf("#check-%d", e.alerts[0]))),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf("#check-%d", e.alerts[1]))),
+		chromedp.SetValue(chromedp.CSS("#t-action"), "acknowledge"),
+		chromedp.Click(chromedp.CSS(`#triage-form button[type="submit"]`)))
+	b.waitFor(t, "the acknowledged alerts", `document.querySelectorAll("td.state-acknowledged").length === 2`)
+	b.screenshot(t, dir, "alerts-triage")
+
+	// Test a rule before enabling it.
+	b.do(t, "test a rule",
+		chromedp.Navigate(base+"/ui/rules"),
+		chromedp.SetValue(chromedp.CSS("#rt-yaml"), sshRule),
+		chromedp.Click(chromedp.CSS("#rule-test button")),
+		chromedp.WaitVisible(chromedp.CSS("#rule-test-result")))
+	if text = b.text(t, "#rule-test-result"); !strings.Contains(text, "8 alerts over 11 events") {
+		t.Errorf("the rule test says %q", text)
+	}
+	b.screenshot(t, dir, "rule-test")
+
 	// Sign out; a viewer sees no forms and a forged POST is refused.
 	b.do(t, "sign out", chromedp.Click(chromedp.CSS(`form[action="/ui/logout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS("#name")))
@@ -298,7 +319,7 @@ func TestBrowser(t *testing.T) {
 	// On a phone-sized screen the pages do not scroll sideways: wide
 	// tables scroll in their own box.
 	b.do(t, "narrow screen", chromedp.EmulateViewport(390, 844))
-	for i, p := range []string{"/ui/", incPath, "/ui/search?from=&q=alice", "/ui/decisions"} {
+	for i, p := range []string{"/ui/", incPath, "/ui/search?from=&q=alice", "/ui/decisions", "/ui/alerts?state=all", "/ui/rules"} {
 		b.do(t, "narrow "+p, chromedp.Navigate(base+p))
 		if wide := run(t, b, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); wide {
 			culprit := run(t, b, "widest", chromedp.Evaluate[string](`(() => { let w = null; for (const el of document.querySelectorAll("body *")) { const r = el.getBoundingClientRect(); if (r.right > window.innerWidth + 1 && !el.closest(".scroll") && (!w || r.width < w.getBoundingClientRect().width)) w = el; } return w ? w.tagName + "." + w.className + " " + Math.round(w.getBoundingClientRect().right) : "?"; })()`))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -236,5 +237,43 @@ func TestTriageQueuePaging(t *testing.T) {
 	_, body := c.get("/ui/alerts?state=false_positive")
 	if states, _ := queueStates(body); len(states) != 84 || strings.Contains(body, "Older alerts") {
 		t.Errorf("false positives: %d on the first page, want all 84 and no older ones", len(states))
+	}
+}
+
+// TestWithoutOptionalParts serves the console without Audit,
+// RuleSwitches and AlertStates: their pages and forms are absent.
+func TestWithoutOptionalParts(t *testing.T) {
+	e := newEnv(t)
+	h := web.New(web.Config{Auth: e.auth, Store: e.st, Incidents: e.incidents, Users: e.auth, Version: "test"})
+	mux := http.NewServeMux()
+	mux.Handle(web.Prefix, h)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	bare := *e
+	bare.srv = srv
+	c := bare.login(t, auth.RoleAdmin)
+	for path, not := range map[string]string{
+		"/ui/":       `href="/ui/audit"`,
+		"/ui/rules":  "/ui/rules/switch",
+		"/ui/alerts": "triage-form",
+	} {
+		resp, body := c.get(path)
+		if resp.StatusCode != http.StatusOK || strings.Contains(body, not) {
+			t.Errorf("GET %s: %s; has %q: %v, want 200 without it", path, resp.Status, not, strings.Contains(body, not))
+		}
+	}
+	if _, body := c.get("/ui/alerts"); strings.Contains(body, "state-new") || strings.Contains(body, `type="checkbox"`) {
+		t.Errorf("the queue shows triage states or checkboxes without AlertStates")
+	}
+	for _, req := range []struct{ method, path string }{{"GET", "/ui/audit"}, {"POST", "/ui/rules/switch"}, {"POST", "/ui/alerts/triage"}} {
+		var resp *http.Response
+		if req.method == "GET" {
+			resp, _ = c.get(req.path)
+		} else {
+			resp, _ = c.postCSRF(req.path, url.Values{"id": ids(e.alerts[0]), "action": {"acknowledge"}, "disabled": {"1"}})
+		}
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s %s: %s, want 404", req.method, req.path, resp.Status)
+		}
 	}
 }
