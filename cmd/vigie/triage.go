@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/alertstate"
 	"github.com/vigie-sec/vigie/internal/api"
+	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/notify"
@@ -224,4 +226,12 @@ func handlerOf(b *bouncer.Bouncer) http.Handler {
 		return nil
 	}
 	return b
+}
+
+// consoleAlertStates gives the console the alert triage of package
+// alertstate.
+type consoleAlertStates struct{ *alertstate.Store }
+
+func (c consoleAlertStates) Set(ctx context.Context, ids []event.ID, status, assignee, reason string, who auth.Identity, remote string) error {
+	return c.Store.Set(ctx, ids, status, assignee, reason, who.User, remote)
 }

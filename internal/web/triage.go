@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/vigie-sec/vigie/internal/alertstate"
 	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/store"
@@ -18,19 +18,14 @@ import (
 
 // The states of an alert in the queue.
 const (
-	AlertNew           = "new"
-	AlertAcknowledged  = "acknowledged"
-	AlertFalsePositive = "false_positive"
+	AlertNew           = alertstate.StatusNew
+	AlertAcknowledged  = alertstate.StatusAcknowledged
+	AlertFalsePositive = alertstate.StatusFalsePositive
 )
 
-// AlertState is where an alert stands in triage. An alert without one is
-// new.
-type AlertState struct {
-	Status           string // AlertNew, AlertAcknowledged or AlertFalsePositive
-	Assignee, Reason string
-	By               string // who set it last
-	Time             time.Time
-}
+// AlertState is where an alert stands in triage (package alertstate
+// keeps it). An alert without one is new.
+type AlertState = alertstate.State
 
 // MaxTriage is the most alerts one triage form changes.
 const MaxTriage = 500
