@@ -269,6 +269,11 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 // and the user's password unchanged since it was opened. A read of the
 // store that fails counts as no session. It records the use, writing
 // at most once per touchInterval.
+// BackgroundHeader marks a request a page makes on its own (the
+// console's live refresh): it is answered, but is not use of the
+// session, so an open page left alone still reaches the idle timeout.
+const BackgroundHeader = "X-Vigie-Background"
+
 func (s *Service) Session(r *http.Request) (*Session, bool) {
 	c, err := r.Cookie(CookieName)
 	if err != nil || len(c.Value) != sessionIDLen {
@@ -291,7 +296,7 @@ func (s *Service) Session(r *http.Request) (*Session, bool) {
 	if err != nil || u.Disabled {
 		return nil, false
 	}
-	if now.Sub(rec.LastSeen) >= s.touchInterval() {
+	if now.Sub(rec.LastSeen) >= s.touchInterval() && r.Header.Get(BackgroundHeader) == "" {
 		rec.LastSeen = now
 		if s.put(ctx, kindSession, id, rec) != nil {
 			return nil, false

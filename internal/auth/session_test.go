@@ -50,6 +50,29 @@ func TestSessionIdle(t *testing.T) {
 	}
 }
 
+// TestSessionBackground polls a session as the console's live refresh
+// does: the polls are answered but do not keep it alive.
+func TestSessionBackground(t *testing.T) {
+	e := newEnv(t, Config{IdleTimeout: time.Hour})
+	sess := e.login(t, "alice", e.user(t, "alice", RoleAnalyst))
+	poll := func() bool {
+		r := withCookie("GET", sess.ID)
+		r.Header.Set(BackgroundHeader, "1")
+		_, ok := e.svc.Session(r)
+		return ok
+	}
+	for i := 0; i < 11; i++ {
+		e.clock.Advance(5 * time.Minute)
+		if !poll() {
+			t.Fatalf("poll after %d minutes refused", 5*(i+1))
+		}
+	}
+	e.clock.Advance(6 * time.Minute)
+	if poll() || e.sessionOK(sess.ID) {
+		t.Error("an hour of polls only kept the session alive")
+	}
+}
+
 func TestSessionRefusals(t *testing.T) {
 	e := newEnv(t, Config{})
 	sess := e.login(t, "alice", e.user(t, "alice", RoleAnalyst))
