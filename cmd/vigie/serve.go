@@ -47,20 +47,27 @@ func newServeCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the Vigie server: collect, store and search events",
+		Short: "Run the Vigie server: collect, store, detect, investigate, respond",
 		Long: `Run the Vigie server. It keeps its data in one folder (--data), answers the
-API and the Elasticsearch bulk subset for shippers on --listen, and receives
-syslog on the addresses given.
+API, the console (/ui/) and the Elasticsearch bulk subset for shippers on
+--listen, and receives syslog on the addresses given. Listening beyond
+loopback without a certificate, it serves TLS with a self-signed one made
+on first start in <data>/tls.
 
 On first start it creates an admin API token, prints it once, and writes it
 to <data>/admin.token (mode 0600). Clients send it as
 "Authorization: Bearer <token>"; shippers' Elasticsearch outputs may send it
-as the password of any user, or as an API key.
+as the password of any user, or as an API key. It also creates the console
+user "admin" with a one-time password, printed once; "vigie users" and
+"vigie tokens" manage users and their API tokens.
 
-With --rules, every stored event goes through the Sigma rules (the engine
-of "vigie hunt"); matches and correlations become alerts, stored as events
-of kind alert and listed by "vigie alerts". Rule files are reloaded when
-they change. Detection resumes where it stopped after a restart.
+Every stored event goes through live detection: the indicators of
+compromise always, with --rules the Sigma rules (the engine of "vigie
+hunt"), with --detectors the behaviour detectors. Alerts are stored as
+events of kind alert ("vigie alerts"), grouped into incidents ("vigie
+incidents"), given to the response policies and the notification routes
+of the config. Rule files are reloaded when they change. Detection resumes
+where it stopped after a restart.
 
 Settings not available as flags go in a YAML file (--config); unknown keys
 are rejected with the file and line. Flags override the file.`,
