@@ -104,6 +104,7 @@ type Store interface {
 	Pruner
 	Records
 	Auditor
+	Ledger
 	Close() error
 }
 
@@ -156,3 +157,35 @@ type Auditor interface {
 	// order; target, when not empty, keeps only the entries about it.
 	AuditLog(ctx context.Context, after int64, limit int, target string) ([]AuditEntry, error)
 }
+
+// LedgerEntry is one leaf of the integrity log: the hash of one stored
+// event or audit entry (package evidence/leaf defines the leaf bytes and
+// their hash).
+type LedgerEntry struct {
+	Index int64 // position in the log, from 0
+	Kind  uint8 // leaf.KindEvent or leaf.KindAudit
+	Ref   int64 // the event ID or the audit entry's Seq
+	Hash  [32]byte
+}
+
+// Ledger is the store's integrity log. Append, AppendAudit and Prune add
+// its leaves in the same transaction as what they stand for, so that
+// every event and audit entry that was ever stored durably has its leaf,
+// in the order they were stored. Leaves are never removed: Prune deletes
+// events but keeps their leaves, and records what it deleted as an audit
+// entry of action ActionPrune.
+type Ledger interface {
+	// LedgerSize returns the number of leaves.
+	LedgerSize(ctx context.Context) (int64, error)
+	// Leaves returns up to limit leaves from index from on, in order.
+	Leaves(ctx context.Context, from int64, limit int) ([]LedgerEntry, error)
+	// LeafIndex returns the index of the leaf of an event (kind
+	// leaf.KindEvent, ref the event ID) or audit entry (leaf.KindAudit,
+	// ref its Seq), or ErrNoRecord.
+	LeafIndex(ctx context.Context, kind uint8, ref int64) (int64, error)
+}
+
+// ActionPrune is the audit action Prune records, with actor "retention"
+// and as detail {"ids": [[first, last], ...]}: the ranges of event IDs it
+// deleted. Verification accepts a missing event only inside such a range.
+const ActionPrune = "events.prune"

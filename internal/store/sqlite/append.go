@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/evidence/leaf"
 )
 
 // ErrClosed is returned by Append and Prune after Close.
@@ -134,9 +135,13 @@ func (s *Store) appendLocked(ctx context.Context, batch []*event.Event) (err err
 	if _, err := st.setLastID.ExecContext(ctx, s.nextID+int64(len(batch))-1); err != nil {
 		return err
 	}
+	if err := s.addLeavesLocked(ctx, s.writer, leaf.KindEvent, s.nextID, eventLeaves(batch, s.nextID)); err != nil {
+		return err
+	}
 	if err := s.commitLocked(ctx); err != nil {
 		return err
 	}
+	s.ledgerSize += int64(len(batch))
 	s.ckpt.request()
 	return nil
 }

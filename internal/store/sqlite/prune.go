@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -158,9 +159,14 @@ func (s *Store) pruneChunk(ctx context.Context, where string, args []any, n int6
 	if _, err := s.writer.ExecContext(ctx, "DELETE FROM zones WHERE block < ?", oldest>>zoneBits); err != nil {
 		return 0, err
 	}
+	slices.Sort(ids)
+	if err := s.auditLocked(ctx, s.writer, pruneRecord(ids, time.Now())); err != nil {
+		return 0, err
+	}
 	if err := s.commitLocked(ctx); err != nil {
 		return 0, err
 	}
+	s.ledgerSize++
 	s.zones.dropBelow(oldest >> zoneBits)
 	return int64(len(ids)), nil
 }

@@ -119,7 +119,8 @@ func (s *Store) DeleteRecord(ctx context.Context, kind, id string) error {
 	return nil
 }
 
-// AppendAudit stores an audit entry and sets its Seq.
+// AppendAudit stores an audit entry and its leaf of the integrity log, and
+// sets its Seq.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	if e.Actor == "" || e.Action == "" {
 		return fmt.Errorf("audit entry needs an actor and an action")
@@ -127,20 +128,13 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	var detail []byte
-	if len(e.Detail) > 0 {
-		detail = e.Detail
-	}
-	var seq int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx,
-			"INSERT INTO audit(time, actor, action, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-			timeToNanos(e.Time), e.Actor, e.Action, e.Target, e.Remote, detail).Scan(&seq)
-	})
+	seq := e.Seq
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.auditLocked(ctx, tx, e) })
 	if err != nil {
+		e.Seq = seq
 		return fmt.Errorf("writing audit entry: %w", err)
 	}
-	e.Seq = seq
+	s.ledgerSize++
 	return nil
 }
 
@@ -161,6 +155,24 @@ func (s *Store) AuditLog(ctx context.Context, after int64, limit int, target str
 	if err != nil {
 		return nil, fmt.Errorf("reading audit log: %w", err)
 	}
+	out, err := scanAudit(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading audit log: %w", err)
+	}
+	return out, nil
+}
+
+// auditFrom reads up to limit entries after seq on the writer connection.
+func (s *Store) auditFrom(ctx context.Context, conn *sql.Conn, after int64, limit int) ([]store.AuditEntry, error) {
+	rows, err := conn.QueryContext(ctx,
+		"SELECT seq, time, actor, action, target, remote, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanAudit(rows)
+}
+
+func scanAudit(rows *sql.Rows) ([]store.AuditEntry, error) {
 	defer rows.Close()
 	var out []store.AuditEntry
 	for rows.Next() {
@@ -168,7 +180,7 @@ func (s *Store) AuditLog(ctx context.Context, after int64, limit int, target str
 		var t int64
 		var detail []byte
 		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Target, &e.Remote, &detail); err != nil {
-			return nil, fmt.Errorf("reading audit log: %w", err)
+			return nil, err
 		}
 		e.Time = nanosToTime(t)
 		if len(detail) > 0 {
@@ -176,8 +188,5 @@ func (s *Store) AuditLog(ctx context.Context, after int64, limit int, target str
 		}
 		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading audit log: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }

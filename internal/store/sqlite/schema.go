@@ -10,7 +10,7 @@ import (
 
 // schemaVersion is stored in PRAGMA user_version. Open refuses a file with
 // a higher version, written by a newer Vigie.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // schema creates the tables of a new store.
 //
@@ -69,7 +69,7 @@ CREATE TABLE meta (
 	value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES ('last_id', 0);
-` + schemaV2
+` + schemaV2 + schemaV3
 
 // schemaV2 adds Vigie's own documents (store.Records) and the audit log
 // (store.Auditor) to version 1. Records are small JSON documents keyed by
@@ -154,8 +154,11 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("store has schema version %d, newer than this program's %d: use a newer vigie", version, schemaVersion)
 	}
 	ddl := schema
-	if version == 1 {
-		ddl = schemaV2
+	switch version {
+	case 1:
+		ddl = schemaV2 + schemaV3
+	case 2:
+		ddl = schemaV3
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
+
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +14,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/vigie-sec/vigie/internal/evidence/leaf"
 	"github.com/vigie-sec/vigie/internal/store"
 )
 
@@ -60,7 +61,9 @@ type Store struct {
 	writer    *sql.Conn
 	stmts     writeStmts
 	nextID    int64 // the ID of the next event appended
-	closed    bool
+	// ledgerSize is the index of the next leaf of the integrity log.
+	ledgerSize int64
+	closed     bool
 
 	zones zoneMap
 	ckpt  *checkpointer
@@ -117,6 +120,9 @@ func (s *Store) open(path string, cfg Config) error {
 		return fmt.Errorf("reading last event id: %w", err)
 	}
 	s.nextID = last.Int64 + 1
+	if err := s.loadLedgerSize(ctx); err != nil {
+		return err
+	}
 	if err := s.zones.load(ctx, s.writer); err != nil {
 		return fmt.Errorf("reading zones: %w", err)
 	}
@@ -178,27 +184,9 @@ func (s *Store) unlockWrite() { <-s.writeGate }
 
 // Times are stored as Unix nanoseconds, which cover the years 1678 to 2262.
 // The zero time is stored as math.MinInt64 and read back as the zero time;
-// other times outside the range are clamped to its ends.
-var (
-	minTime = time.Unix(0, math.MinInt64+1)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
+// other times outside the range are clamped to its ends. The integrity
+// log's leaves hold the same numbers.
 
-func timeToNanos(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return math.MinInt64
-	case t.Before(minTime):
-		return math.MinInt64 + 1
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
+func timeToNanos(t time.Time) int64 { return leaf.Nanos(t) }
 
-func nanosToTime(n int64) time.Time {
-	if n == math.MinInt64 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+func nanosToTime(n int64) time.Time { return leaf.Time(n) }

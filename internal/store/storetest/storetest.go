@@ -43,6 +43,7 @@ func Run(t *testing.T, open Open) {
 		{"Reopen", testReopen},
 		{"Records", testRecords},
 		{"Audit", testAudit},
+		{"Ledger", testLedger},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
