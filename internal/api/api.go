@@ -59,6 +59,8 @@ type Config struct {
 	Hunts      Hunts
 	Intel      Intel
 	Users      Users
+	// IngestTokens serves the sources' ingest tokens (admin only).
+	IngestTokens IngestTokens
 	// AlertStates, Rules and RuleSwitches serve alert triage and the
 	// rules' list and switches.
 	AlertStates  AlertStates
@@ -103,7 +105,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", s.handle(s.health))
 	mux.Handle("GET /api/v1/events", s.auth(auth.RoleViewer, s.handle(s.search)))
 	mux.Handle("GET /api/v1/events/{id}", s.auth(auth.RoleViewer, s.handle(s.get)))
-	mux.Handle("POST /api/v1/events", s.auth(auth.RoleAnalyst, cfg.Ingest))
+	mux.Handle("POST /api/v1/events", s.ingest(cfg.Ingest))
 	mux.Handle("GET /api/v1/alerts", s.auth(auth.RoleViewer, s.handle(s.alerts)))
 	mux.Handle("GET /api/v1/sources", s.auth(auth.RoleViewer, s.handle(s.sources)))
 	mux.Handle("GET /metrics", s.auth(auth.RoleViewer, cfg.Metrics))
@@ -162,6 +164,11 @@ func New(cfg Config) http.Handler {
 		mux.Handle("POST /api/v1/tokens", s.auth(auth.RoleViewer, s.handle(s.createToken)))
 		mux.Handle("DELETE /api/v1/tokens/{id}", s.auth(auth.RoleViewer, s.handle(s.revokeToken)))
 	}
+	if cfg.IngestTokens != nil {
+		mux.Handle("GET /api/v1/ingest-tokens", s.auth(auth.RoleAdmin, s.handle(s.listIngestTokens)))
+		mux.Handle("POST /api/v1/ingest-tokens", s.auth(auth.RoleAdmin, s.handle(s.createIngestToken)))
+		mux.Handle("DELETE /api/v1/ingest-tokens/{id}", s.auth(auth.RoleAdmin, s.handle(s.revokeIngestToken)))
+	}
 	if cfg.BouncerAPI != nil {
 		mux.Handle("/v1/decisions", cfg.BouncerAPI)
 		mux.Handle("/v1/decisions/", cfg.BouncerAPI)
@@ -169,7 +176,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/api/", s.auth(auth.RoleViewer, s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)}
 	})))
-	mux.Handle("/", s.auth(auth.RoleAnalyst, cfg.Bulk))
+	mux.Handle("/", s.ingest(cfg.Bulk))
 	return mux
 }
 

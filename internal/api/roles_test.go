@@ -76,6 +76,9 @@ func TestRouteRoles(t *testing.T) {
 		{"GET", "/api/v1/tokens", viewer},
 		{"POST", "/api/v1/tokens", viewer},
 		{"DELETE", "/api/v1/tokens/x", viewer},
+		{"GET", "/api/v1/ingest-tokens", admin},
+		{"POST", "/api/v1/ingest-tokens", admin},
+		{"DELETE", "/api/v1/ingest-tokens/x", admin},
 		{"POST", "/_bulk", analyst},
 		{"GET", "/api/v1/nothing-here", viewer},
 	}

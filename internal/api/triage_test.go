@@ -125,16 +125,17 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 			defer e.mu.Unlock()
 			e.changes = append(e.changes, fmt.Sprintf("%d %s", inc.ID, change))
 		},
-		Scope:       scope.Config{},
-		Decisions:   e.respond,
-		Bouncers:    b,
-		BouncerAPI:  b,
-		Hunts:       &testHunts{Manager: e.hunter, audit: st},
-		Intel:       &testIntel{store: intel.NewStore(st), hunts: e.hunter, audit: st},
-		Users:       e.users,
-		AlertStates: alertstate.New(st, st),
-		Rules:       func() *detect.RuleSet { return nil },
-		Logger:      log,
+		Scope:        scope.Config{},
+		Decisions:    e.respond,
+		Bouncers:     b,
+		BouncerAPI:   b,
+		Hunts:        &testHunts{Manager: e.hunter, audit: st},
+		Intel:        &testIntel{store: intel.NewStore(st), hunts: e.hunter, audit: st},
+		Users:        e.users,
+		IngestTokens: e.users,
+		AlertStates:  alertstate.New(st, st),
+		Rules:        func() *detect.RuleSet { return nil },
+		Logger:       log,
 	})
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(func() {

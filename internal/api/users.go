@@ -168,7 +168,7 @@ func authError(err error) error {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
 	case errors.Is(err, auth.ErrExists):
 		return &Error{Status: http.StatusConflict, Code: "exists", Message: err.Error()}
-	case errors.Is(err, auth.ErrWeakPassword), errors.Is(err, auth.ErrBadName):
+	case errors.Is(err, auth.ErrWeakPassword), errors.Is(err, auth.ErrBadName), errors.Is(err, auth.ErrInvalid):
 		return badRequest("invalid_input", "%v", err)
 	}
 	return err

@@ -65,7 +65,7 @@ func (s *Service) CreateToken(ctx context.Context, owner string, role Role, ttl 
 	case ttl == 0:
 		ttl = DefaultTokenTTL
 	case ttl < time.Minute || ttl > MaxTokenTTL:
-		return "", info, fmt.Errorf("token lifetime %s: want 1m to %s", ttl, MaxTokenTTL)
+		return "", info, fmt.Errorf("%w: token lifetime %s: want 1m to %s", ErrInvalid, ttl, MaxTokenTTL)
 	}
 	if err := checkLabel(label); err != nil {
 		return "", info, err
@@ -101,7 +101,7 @@ func (s *Service) CreateToken(ctx context.Context, owner string, role Role, ttl 
 		return "", info, fmt.Errorf("storing token: %w", err)
 	}
 	detail := map[string]any{"owner": owner, "role": role, "label": label, "expires": rec.Expires}
-	if err := s.auditEntry(ctx, actor(who), "token.create", "token/"+rec.ID, "", detail); err != nil {
+	if err := s.auditEntry(ctx, actor(who), "token.create", "token/"+rec.ID, who.Remote, detail); err != nil {
 		return "", info, err
 	}
 	info = rec.TokenInfo
@@ -111,10 +111,10 @@ func (s *Service) CreateToken(ctx context.Context, owner string, role Role, ttl 
 
 func checkLabel(label string) error {
 	if !utf8.ValidString(label) || utf8.RuneCountInString(label) > maxLabelLen {
-		return fmt.Errorf("token label: want at most %d characters of UTF-8", maxLabelLen)
+		return fmt.Errorf("%w: token label: want at most %d characters of UTF-8", ErrInvalid, maxLabelLen)
 	}
 	if i := strings.IndexFunc(label, unicode.IsControl); i >= 0 {
-		return fmt.Errorf("token label: control character at byte %d", i)
+		return fmt.Errorf("%w: token label: control character at byte %d", ErrInvalid, i)
 	}
 	return nil
 }
@@ -146,7 +146,7 @@ func (s *Service) RevokeToken(ctx context.Context, id string, who Identity) erro
 		if err := s.put(ctx, kindToken, r.ID, rec); err != nil {
 			return fmt.Errorf("revoking token %s: %w", id, err)
 		}
-		return s.auditEntry(ctx, actor(who), "token.revoke", "token/"+id, "", map[string]any{"owner": rec.Owner})
+		return s.auditEntry(ctx, actor(who), "token.revoke", "token/"+id, who.Remote, map[string]any{"owner": rec.Owner})
 	}
 	return fmt.Errorf("token %q: %w", id, ErrUnknownToken)
 }

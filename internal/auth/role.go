@@ -55,6 +55,12 @@ type Identity struct {
 	User string `json:"user"`
 	Role Role   `json:"role"`
 	// Via is how: "session" (the console's cookie), "token" (a user's
-	// API token) or "admin-token" (the data folder's admin token).
+	// API token), "admin-token" (the data folder's admin token) or
+	// "ingest-token" (a source's ingest token).
 	Via string `json:"via"`
+	// Source is the source an ingest token sends for; its Role is
+	// RoleNone: it may only send events.
+	Source string `json:"source,omitempty"`
+	// Remote is the client's address, for the audit log.
+	Remote string `json:"remote,omitempty"`
 }

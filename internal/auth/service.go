@@ -38,6 +38,9 @@ var (
 	ErrForbidden = errors.New("not allowed")
 	// ErrUnknownToken is a token ID that does not exist.
 	ErrUnknownToken = errors.New("no such token")
+	// ErrInvalid is wrapped by the errors of a token request that is not
+	// valid: its lifetime, label or source name.
+	ErrInvalid = errors.New("invalid request")
 )
 
 // RateLimitError refuses a login attempt made while the user or the

@@ -320,6 +320,12 @@ func (s *Service) Session(r *http.Request) (*Session, bool) {
 // lacks its CSRF token (see CheckCSRF); such a request is identified by
 // its Authorization header or not at all.
 func (s *Service) Identify(r *http.Request) (Identity, bool) {
+	who, ok := s.identify(r)
+	who.Remote = r.RemoteAddr
+	return who, ok
+}
+
+func (s *Service) identify(r *http.Request) (Identity, bool) {
 	if sess, ok := s.Session(r); ok && (safeMethod(r.Method) || s.CheckCSRF(r, sess)) {
 		role := sess.Role
 		if sess.MustChange {
@@ -335,6 +341,9 @@ func (s *Service) Identify(r *http.Request) (Identity, bool) {
 	}
 	for _, c := range creds {
 		if id, ok := s.identifyToken(r.Context(), c); ok {
+			return id, true
+		}
+		if id, ok := s.identifyIngest(r.Context(), c); ok {
 			return id, true
 		}
 	}

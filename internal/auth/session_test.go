@@ -204,7 +204,7 @@ func TestPersistence(t *testing.T) {
 		t.Errorf("session after restart = %+v, %v; want %+v", got, ok, sess)
 	}
 	id, ok := e.svc.Identify(withAuth("Bearer " + tok))
-	if !ok || id != (Identity{User: "alice", Role: RoleViewer, Via: "token"}) {
+	if !ok || id != (Identity{User: "alice", Role: RoleViewer, Via: "token", Remote: "192.0.2.1:1234"}) {
 		t.Errorf("token after restart = %+v, %v", id, ok)
 	}
 	ts, err := e.svc.Tokens(ctx, "alice")

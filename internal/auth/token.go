@@ -95,7 +95,7 @@ func (a *Authenticator) Check(r *http.Request) bool {
 // the admin's.
 func (a *Authenticator) Identify(r *http.Request) (Identity, bool) {
 	if a.check(r) {
-		return Identity{User: "admin", Role: RoleAdmin, Via: "admin-token"}, true
+		return Identity{User: "admin", Role: RoleAdmin, Via: "admin-token", Remote: r.RemoteAddr}, true
 	}
 	return Identity{}, false
 }

@@ -190,7 +190,7 @@ func (s *Service) CreateUser(ctx context.Context, name, password string, role Ro
 	if err := s.put(ctx, kindUser, name, u); err != nil {
 		return fmt.Errorf("creating user %q: %w", name, err)
 	}
-	return s.auditEntry(ctx, actor(who), "user.create", "user/"+name, "", map[string]any{"role": role})
+	return s.auditEntry(ctx, actor(who), "user.create", "user/"+name, who.Remote, map[string]any{"role": role})
 }
 
 // update applies change to the stored user name under the lock, writes
@@ -213,7 +213,7 @@ func (s *Service) update(ctx context.Context, name string, who Identity, action 
 	if err := s.put(ctx, kindUser, name, u); err != nil {
 		return fmt.Errorf("writing user %q: %w", name, err)
 	}
-	return s.auditEntry(ctx, actor(who), action, "user/"+name, "", detail)
+	return s.auditEntry(ctx, actor(who), action, "user/"+name, who.Remote, detail)
 }
 
 // SetRole changes a user's role; who must be an admin. It takes effect

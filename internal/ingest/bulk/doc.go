@@ -4,7 +4,9 @@
 //
 // POST /_bulk and /{index}/_bulk take "index" and "create" actions; each
 // document becomes an event whose raw bytes are the document line and whose
-// source is "bulk/{index}". "update" and "delete" actions are answered with
+// source is "bulk/{index}", or "bulk/{name}" when the request carries the
+// header X-Vigie-Source: name (the API sets it to the source of an ingest
+// token, whatever the client sent). "update" and "delete" actions are answered with
 // a per-item 400: Vigie never alters a stored event. The response is sent
 // only after the events are durably stored, in the shape the clients parse
 // ("errors", "items" with a status per document); a full queue answers 429,

@@ -140,6 +140,10 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, defaultIndex stri
 		return
 	}
 	defer body.Close()
+	bound := r.Header.Get("X-Vigie-Source")
+	if len(bound) > 128 {
+		bound = bound[:128]
+	}
 	var (
 		events []*event.Event
 		items  []item
@@ -192,6 +196,9 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, defaultIndex stri
 		}
 		doc, derr := next()
 		src := event.SourceID("bulk/" + index)
+		if bound != "" {
+			src = event.SourceID("bulk/" + bound)
+		}
 		switch {
 		case errors.Is(derr, errTooLarge):
 			sub.Reject(src, "too_large")
