@@ -205,10 +205,19 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// FieldError is a problem with one setting of a target. Key is the
+// setting's full key as written in YAML ("notify.targets.soc-mail.tls"),
+// Field its last part ("tls", "to[1]").
+type FieldError struct {
+	Key, Field, Msg string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
+
 func (t TargetConfig) validate(key string) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s.%s: %s", key, field, fmt.Sprintf(format, args...)))
+		errs = append(errs, &FieldError{Key: key + "." + field, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	// notFor reports fields set that belong to another type of target.
 	notFor := func(fields map[string]bool) {

@@ -30,7 +30,7 @@ func (n *Notifier) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector; it may be called concurrently
 // with everything else.
 func (n *Notifier) Collect(ch chan<- prometheus.Metric) {
-	for _, t := range n.targets {
+	for _, t := range n.routing.Load().targets {
 		counter := func(d *prometheus.Desc, v int64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), t.name)
 		}

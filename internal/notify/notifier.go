@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,25 +32,49 @@ type sender interface {
 	Close() error
 }
 
-// Notifier routes, groups, rate-limits and delivers messages. Notify may
-// be called concurrently, before, during and after Run.
+// Notifier routes, groups, rate-limits and delivers messages. Notify,
+// Reload, Test, Stats and Collect may be called concurrently, before,
+// during and after Run.
 type Notifier struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
+	cfg  Config // the settings of New; Reload changes only targets and routes
+	deps Deps
+	log  *slog.Logger
+	now  func() time.Time
+	// routing is what Notify reads: the routes and targets in force.
+	routing atomic.Pointer[routing]
+
+	// mu guards runCtx and stopped, serialises Reload, and orders the
+	// start and stop of targets' goroutines with Run.
+	mu      sync.Mutex
+	runCtx  context.Context // set while Run runs
+	stopped bool            // Run has returned
+	running atomic.Bool
+	// workers counts the goroutines of every target, those removed by
+	// Reload included, so that Run waits for them all.
+	workers sync.WaitGroup
+}
+
+// routing is one generation of routes and targets; it is never modified
+// once published.
+type routing struct {
 	routes  []Route
 	targets []*target // sorted by name
-	running atomic.Bool
 }
 
 // target is one configured destination and its queue. Its counters are
 // written by its goroutines and by Notify, and read by Stats and Collect.
 type target struct {
 	name    string
+	cfg     TargetConfig // as configured, defaults not filled in
 	typ     string
 	timeout time.Duration
 	send    sender
 	queue   chan Message // written by Notify, read by the target's collector
+
+	// stop ends the target's goroutines; done is closed when both have
+	// returned. Both are set by start, under Notifier.mu.
+	stop context.CancelFunc
+	done chan struct{}
 
 	sent, failed, dropped, grouped, folded atomic.Int64
 }
@@ -78,20 +103,129 @@ func New(cfg Config, deps Deps) (*Notifier, error) {
 	if deps.Version == "" {
 		deps.Version = "dev"
 	}
-	n := &Notifier{cfg: cfg, log: deps.Logger, now: deps.Now, routes: cfg.Routes}
+	n := &Notifier{cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now}
+	r, err := n.build(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	n.routing.Store(r)
+	return n, nil
+}
+
+// build makes the routing of cfg, reusing the targets of old whose
+// configuration is unchanged (their queues, counters and goroutines
+// carry on).
+func (n *Notifier) build(cfg Config, old *routing) (*routing, error) {
+	r := &routing{routes: cfg.Routes}
 	for _, name := range sortedKeys(cfg.Targets) {
 		tc := cfg.Targets[name]
-		if tc.Timeout == 0 {
-			tc.Timeout = DefaultTimeout
+		if old != nil {
+			if t := old.find(name); t != nil && reflect.DeepEqual(t.cfg, tc) {
+				r.targets = append(r.targets, t)
+				continue
+			}
 		}
-		s, err := newSender(name, tc, deps)
+		t, err := n.newTarget(name, tc)
 		if err != nil {
 			return nil, err
 		}
-		n.targets = append(n.targets, &target{name: name, typ: tc.Type, timeout: tc.Timeout, send: s,
-			queue: make(chan Message, cfg.QueueSize)})
+		r.targets = append(r.targets, t)
 	}
-	return n, nil
+	return r, nil
+}
+
+func (n *Notifier) newTarget(name string, tc TargetConfig) (*target, error) {
+	built := tc
+	if built.Timeout == 0 {
+		built.Timeout = DefaultTimeout
+	}
+	s, err := newSender(name, built, n.deps)
+	if err != nil {
+		return nil, err
+	}
+	return &target{name: name, cfg: tc, typ: tc.Type, timeout: built.Timeout, send: s,
+		queue: make(chan Message, n.cfg.QueueSize)}, nil
+}
+
+func (r *routing) find(name string) *target {
+	for _, t := range r.targets {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Reload replaces the targets and routes with those of cfg, validated as
+// New validates them, without a restart; cfg's other settings (group
+// wait, rate, queue size, retries) are ignored: those of New stay. A
+// target whose configuration is unchanged keeps its queue, counters and
+// pending groups. A removed or changed target stops: what it still had
+// queued or grouped is not delivered, and its connection is closed once
+// its goroutines have returned. On error nothing changes.
+func (n *Notifier) Reload(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	old := n.routing.Load()
+	r, err := n.build(cfg, old)
+	if err != nil {
+		return err
+	}
+	n.routing.Store(r)
+	for _, t := range old.targets {
+		if r.find(t.name) != t {
+			n.retireLocked(t)
+		}
+	}
+	if n.runCtx != nil {
+		for _, t := range r.targets {
+			if t.stop == nil {
+				n.startLocked(t)
+			}
+		}
+	}
+	return nil
+}
+
+// startLocked starts t's collector and sender under Run's context.
+func (n *Notifier) startLocked(t *target) {
+	ctx, cancel := context.WithCancel(n.runCtx)
+	t.stop, t.done = cancel, make(chan struct{})
+	out := make(chan *Notification) // owned by the collector, which never closes it
+	c := newCollector(n.cfg.GroupWait, n.cfg.Rate, t)
+	var both sync.WaitGroup
+	both.Go(func() { c.run(ctx, out) })
+	both.Go(func() { n.deliver(ctx, t, out) })
+	n.workers.Go(func() {
+		both.Wait()
+		close(t.done)
+	})
+}
+
+// retireLocked stops a target Reload removed and closes its connection
+// once its goroutines have returned.
+func (n *Notifier) retireLocked(t *target) {
+	if n.stopped && t.stop != nil {
+		return // Run closed it
+	}
+	if t.stop == nil {
+		n.closeTarget(t)
+		return
+	}
+	t.stop()
+	n.workers.Go(func() {
+		<-t.done
+		n.closeTarget(t)
+	})
+}
+
+func (n *Notifier) closeTarget(t *target) {
+	if err := t.send.Close(); err != nil {
+		n.log.Warn("notify: closing target", "target", t.name, "err", err)
+	}
 }
 
 func newSender(name string, tc TargetConfig, deps Deps) (sender, error) {
@@ -111,8 +245,9 @@ func newSender(name string, tc TargetConfig, deps Deps) (sender, error) {
 // a target whose queue is full drops it and counts the drop.
 func (n *Notifier) Notify(m Message) {
 	m = normalize(m, n.now())
-	for i, t := range n.targets {
-		if !n.routed(i, m) {
+	r := n.routing.Load()
+	for _, t := range r.targets {
+		if !r.routed(t.name, m) {
 			continue
 		}
 		select {
@@ -123,14 +258,13 @@ func (n *Notifier) Notify(m Message) {
 	}
 }
 
-// routed reports whether some route sends m to the i-th target; with no
-// routes, every target receives everything.
-func (n *Notifier) routed(i int, m Message) bool {
-	if len(n.routes) == 0 {
+// routed reports whether some route sends m to the named target; with
+// no routes, every target receives everything.
+func (r *routing) routed(name string, m Message) bool {
+	if len(r.routes) == 0 {
 		return true
 	}
-	name := n.targets[i].name
-	for _, r := range n.routes {
+	for _, r := range r.routes {
 		if r.matches(m) && contains(r.Targets, name) {
 			return true
 		}
@@ -155,23 +289,26 @@ func contains(list []string, s string) bool {
 
 // Run delivers until ctx ends, then closes the targets' connections and
 // returns nil. What is still grouped or queued when ctx ends is not
-// delivered. Run may be called once.
+// delivered. Targets that Reload adds while Run runs start at once. Run
+// may be called once.
 func (n *Notifier) Run(ctx context.Context) error {
 	if n.running.Swap(true) {
 		return errors.New("notify: Run called twice")
 	}
-	var wg sync.WaitGroup
-	for _, t := range n.targets {
-		out := make(chan *Notification) // owned by the collector, which never closes it
-		c := newCollector(n.cfg.GroupWait, n.cfg.Rate, t)
-		wg.Go(func() { c.run(ctx, out) })
-		wg.Go(func() { n.deliver(ctx, t, out) })
+	n.mu.Lock()
+	n.runCtx = ctx
+	for _, t := range n.routing.Load().targets {
+		n.startLocked(t)
 	}
-	wg.Wait()
-	for _, t := range n.targets {
-		if err := t.send.Close(); err != nil {
-			n.log.Warn("notify: closing target", "target", t.name, "err", err)
-		}
+	n.mu.Unlock()
+	<-ctx.Done()
+	n.mu.Lock()
+	n.runCtx, n.stopped = nil, true
+	final := n.routing.Load()
+	n.mu.Unlock()
+	n.workers.Wait()
+	for _, t := range final.targets {
+		n.closeTarget(t)
 	}
 	return nil
 }
@@ -233,11 +370,49 @@ func (e *permanentError) Unwrap() error { return e.err }
 // Stats returns the counters of the named target, and false when there is
 // no such target.
 func (n *Notifier) Stats(name string) (Stats, bool) {
-	for _, t := range n.targets {
-		if t.name == name {
-			return Stats{Sent: t.sent.Load(), Failed: t.failed.Load(), Dropped: t.dropped.Load(),
-				Grouped: t.grouped.Load(), Folded: t.folded.Load()}, true
-		}
+	t := n.routing.Load().find(name)
+	if t == nil {
+		return Stats{}, false
 	}
-	return Stats{}, false
+	return Stats{Sent: t.sent.Load(), Failed: t.failed.Load(), Dropped: t.dropped.Load(),
+		Grouped: t.grouped.Load(), Folded: t.folded.Load()}, true
+}
+
+// KindTest is the kind of the notification Test sends.
+const KindTest = "test"
+
+// ErrUnknownTarget is returned by Test for a target that is not
+// configured.
+var ErrUnknownTarget = errors.New("no such notification target")
+
+// Test sends one test notification to the named target at once, with
+// its own connection, bypassing grouping, the rate limit and retries,
+// and returns the delivery's error. It waits at most the target's
+// timeout. who is named in the notification's text.
+func (n *Notifier) Test(ctx context.Context, name, who string) error {
+	t := n.routing.Load().find(name)
+	if t == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownTarget, name)
+	}
+	tc := t.cfg
+	if tc.Timeout == 0 {
+		tc.Timeout = DefaultTimeout
+	}
+	s, err := newSender(name, tc, n.deps)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	now := n.now()
+	title := "Vigie test notification"
+	text := fmt.Sprintf("A test of the notification target %q, sent by %s.", name, who)
+	nt := &Notification{Key: "test/" + name, Kind: KindTest, Level: "informational", Title: title,
+		Fields: map[string]string{}, First: now, Last: now, Changes: 1,
+		Listed: []Change{{Time: now, Kind: KindTest, Level: "informational", Title: title, Text: text}}}
+	ctx, cancel := context.WithTimeout(ctx, tc.Timeout)
+	defer cancel()
+	if err := s.Send(ctx, nt); err != nil {
+		return fmt.Errorf("notify: testing %s: %w", name, err)
+	}
+	return nil
 }

@@ -157,11 +157,11 @@ func TestRouteKindsAndRules(t *testing.T) {
 	f := func(m Message, wantCases, wantRules bool) {
 		t.Helper()
 		m = normalize(m, time.Now())
-		// targets are sorted by name: cases, rules.
-		if got := n.routed(0, m); got != wantCases {
+		r := n.routing.Load()
+		if got := r.routed("cases", m); got != wantCases {
 			t.Errorf("%+v routed to cases = %v, want %v", m, got, wantCases)
 		}
-		if got := n.routed(1, m); got != wantRules {
+		if got := r.routed("rules", m); got != wantRules {
 			t.Errorf("%+v routed to rules = %v, want %v", m, got, wantRules)
 		}
 	}
