@@ -21,8 +21,8 @@ func TestTokenForms(t *testing.T) {
 		t.Fatalf("CreateToken = %q, %+v", tok, info)
 	}
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-	alice := Identity{User: "alice", Role: RoleAnalyst, Via: "token"}
-	admin := Identity{User: "admin", Role: RoleAdmin, Via: "admin-token"}
+	alice := Identity{User: "alice", Role: RoleAnalyst, Via: "token", Remote: testRemote}
+	admin := Identity{User: "admin", Role: RoleAdmin, Via: "admin-token", Remote: testRemote}
 	f := func(header string, want Identity, wantOK bool) {
 		t.Helper()
 		got, ok := e.svc.Identify(withAuth(header))

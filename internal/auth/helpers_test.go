@@ -131,3 +131,7 @@ func (e *testEnv) sessionOK(sessionID string) bool {
 	_, ok := e.svc.Session(withCookie("GET", sessionID))
 	return ok
 }
+
+// testRemote is the client address of httptest's requests, which
+// Identify copies into the identity.
+const testRemote = "192.0.2.1:1234"

@@ -39,7 +39,7 @@ func TestEnsureAdminFirstRun(t *testing.T) {
 	}
 	sess = e.login(t, "admin", "a much better passphrase")
 	id, ok = e.svc.Identify(withCookie("GET", sess.ID))
-	if sess.MustChange || !ok || id != (Identity{User: "admin", Role: RoleAdmin, Via: "session"}) {
+	if sess.MustChange || !ok || id != (Identity{User: "admin", Role: RoleAdmin, Via: "session", Remote: testRemote}) {
 		t.Errorf("after the change: session %+v, Identify = %+v, %v; want an admin session", sess, id, ok)
 	}
 	if _, err := e.svc.Login(ctx, "admin", pw, ""); !errors.Is(err, ErrBadCredentials) {

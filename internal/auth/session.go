@@ -321,7 +321,9 @@ func (s *Service) Session(r *http.Request) (*Session, bool) {
 // its Authorization header or not at all.
 func (s *Service) Identify(r *http.Request) (Identity, bool) {
 	who, ok := s.identify(r)
-	who.Remote = r.RemoteAddr
+	if ok {
+		who.Remote = r.RemoteAddr
+	}
 	return who, ok
 }
 

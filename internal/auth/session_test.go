@@ -142,7 +142,7 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("CheckCSRF(%s) = %v, want %v", what, got, want)
 		}
 		id, ok := e.svc.Identify(r)
-		if ok != want || want && id != (Identity{User: "alice", Role: RoleResponder, Via: "session"}) {
+		if ok != want || want && id != (Identity{User: "alice", Role: RoleResponder, Via: "session", Remote: testRemote}) {
 			t.Errorf("Identify(%s) = %+v, %v; want identified %v", what, id, ok, want)
 		}
 	}
@@ -204,7 +204,7 @@ func TestPersistence(t *testing.T) {
 		t.Errorf("session after restart = %+v, %v; want %+v", got, ok, sess)
 	}
 	id, ok := e.svc.Identify(withAuth("Bearer " + tok))
-	if !ok || id != (Identity{User: "alice", Role: RoleViewer, Via: "token", Remote: "192.0.2.1:1234"}) {
+	if !ok || id != (Identity{User: "alice", Role: RoleViewer, Via: "token", Remote: testRemote}) {
 		t.Errorf("token after restart = %+v, %v", id, ok)
 	}
 	ts, err := e.svc.Tokens(ctx, "alice")
