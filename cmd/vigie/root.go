@@ -38,7 +38,7 @@ runs the same rules over log files, and "vigie rules" checks them.`,
 	root.AddCommand(newServeCommand(), newIngestCommand(), newSearchCommand(), newAlertsCommand(),
 		newDemoCommand(), newSimulateCommand(), newIncidentsCommand(), newIncidentCommand(), newScopeCommand(),
 		newDecideCommand(), newDecisionsCommand(), newBouncersCommand(), newIntelCommand(), newHuntsCommand(),
-		newUsersCommand(), newTokensCommand(),
+		newUsersCommand(), newTokensCommand(), newIngestTokensCommand(),
 		newHuntCommand(), newRulesCommand(), newVersionCommand())
 	return root
 }

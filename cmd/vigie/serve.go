@@ -187,6 +187,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	handler := api.New(api.Config{
 		Auth:         users,
 		Users:        users,
+		IngestTokens: users,
 		AlertStates:  alertStates,
 		Rules:        live.current.Load,
 		RuleSwitches: switches,

@@ -106,7 +106,6 @@ func newTokensCommand() *cobra.Command {
 		Use:   "tokens",
 		Short: "API tokens of users: create, list, revoke",
 		Example: `  vigie tokens create --role analyst --label "SOAR playbooks" --duration 720h
-  vigie tokens create --owner ingest-fw --role analyst --label "firewall shipper"
   vigie tokens list
   vigie tokens revoke 631f3ae9d8121df9`,
 	}
@@ -154,6 +153,61 @@ func newTokensCommand() *cobra.Command {
 	list.Flags().StringVar(&owner, "owner", "", "only this user's (admins)")
 	revoke := remoteCommand("revoke ID", "Revoke a token", cobra.ExactArgs(1), func(cmd *cobra.Command, rm *remote, args []string) error {
 		return rm.call(cmd.Context(), "DELETE", "/api/v1/tokens/"+url.PathEscape(args[0]), nil, nil)
+	})
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func newIngestTokensCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ingest-tokens",
+		Short: "Ingest tokens of sources: create, list, revoke (admin)",
+		Long: `An ingest token lets one shipper send events and do nothing else. Its events
+are named after its source (http/SOURCE, bulk/SOURCE) whatever the request
+says, so a stolen shipper credential can neither read the store nor pass
+its events off as another source's.`,
+		Example: `  vigie ingest-tokens create dc01 --label "Winlogbeat on DC01"
+  vigie ingest-tokens list
+  vigie ingest-tokens revoke 631f3ae9d8121df9`,
+	}
+	var req api.IngestTokenRequest
+	create := remoteCommand("create SOURCE", "Create a source's ingest token (shown once)", cobra.ExactArgs(1), func(cmd *cobra.Command, rm *remote, args []string) error {
+		req.Source = args[0]
+		if err := auth.ValidSourceName(req.Source); err != nil {
+			return err
+		}
+		var resp api.IngestTokenCreated
+		if err := rm.call(cmd.Context(), "POST", "/api/v1/ingest-tokens", req, &resp); err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		return rm.print(out, resp, func() {
+			fmt.Fprintf(out, "ingest token %s for source %s until %s (shown once):\n\n    %s\n", resp.Info.ID, resp.Info.Source,
+				resp.Info.Expires.UTC().Format(time.RFC3339), resp.Token)
+		})
+	})
+	create.Flags().StringVar(&req.Duration, "duration", "", "how long it works (default 2160h, 90 days)")
+	create.Flags().StringVar(&req.Label, "label", "", "what it is for")
+	list := remoteCommand("list", "List ingest tokens", cobra.NoArgs, func(cmd *cobra.Command, rm *remote, args []string) error {
+		var resp struct {
+			IngestTokens []auth.IngestToken `json:"ingest_tokens"`
+		}
+		if err := rm.call(cmd.Context(), "GET", "/api/v1/ingest-tokens", nil, &resp); err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		return rm.print(out, resp, func() {
+			for _, t := range resp.IngestTokens {
+				state := "active"
+				if !t.Active {
+					state = "ended"
+				}
+				fmt.Fprintf(out, "%-18s %-20s %-6s until %s  %s\n", t.ID, t.Source, state, t.Expires.UTC().Format(time.RFC3339), t.Label)
+			}
+		})
+	})
+	revoke := remoteCommand("revoke ID", "Revoke an ingest token", cobra.ExactArgs(1), func(cmd *cobra.Command, rm *remote, args []string) error {
+		return rm.call(cmd.Context(), "DELETE", "/api/v1/ingest-tokens/"+url.PathEscape(args[0]), nil, nil)
 	})
 	cmd.AddCommand(create, list, revoke)
 	return cmd

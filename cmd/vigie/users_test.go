@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,51 @@ func TestRuleSwitch(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal(body, &audit) != nil || len(audit.Entries) != 2 ||
 		audit.Entries[0].Action != "rule.disable" || audit.Entries[1].Action != "rule.enable" || audit.Entries[0].Actor != "admin" {
 		t.Errorf("audit of the rule: %s", body)
+	}
+}
+
+// TestIngestTokenCLI makes a source's ingest token with the CLI and ships
+// an event with it through vigie serve: the event is stored under the
+// token's source, and the token cannot read.
+func TestIngestTokenCLI(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := runCLI(t, ctx, "ingest-tokens", "create", "fw-edge", "--label", "edge firewall", "--json", "--server", s.url, "--token", s.token)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var tok api.IngestTokenCreated
+	if err := json.Unmarshal([]byte(out), &tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, ctx, "ingest-tokens", "create", "edge firewall", "--server", s.url, "--token", s.token); err == nil {
+		t.Error("a source name with a space was accepted")
+	}
+	post := func(method, path, body string) int {
+		req, err := http.NewRequestWithContext(ctx, method, s.url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("POST", "/api/v1/events?source=dc01", `{"message":"deny tcp from 198.51.100.7"}`+"\n"); code/100 != 2 {
+		t.Fatalf("shipping with the ingest token: %d", code)
+	}
+	if code := post("GET", "/api/v1/events", ""); code != http.StatusForbidden {
+		t.Errorf("searching with the ingest token: %d, want 403", code)
+	}
+	out, err = runCLI(t, ctx, "search", "--server", s.url, "--token", s.token, "--json", "198.51.100.7")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, `http/fw-edge`) || strings.Contains(out, "http/dc01") {
+		t.Errorf("search output does not show the event under http/fw-edge:\n%s", out)
 	}
 }
