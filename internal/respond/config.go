@@ -298,28 +298,39 @@ var entityScopes = map[string]string{
 	event.UserName: ScopeAccount, event.HostName: ScopeHost,
 }
 
+// FieldError is a problem with one setting of a policy: Field is its
+// YAML key within the policy ("entity", "when.min_level").
+type FieldError struct {
+	Field, Msg string
+}
+
+func (e *FieldError) Error() string { return e.Msg }
+
 func (p Policy) validate(c Config) error {
 	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
 	if p.Name == "" {
-		errs = append(errs, errors.New("name is required"))
+		bad("name", "name is required")
 	}
 	if len(p.When.Rules) == 0 && len(p.When.Detectors) == 0 {
-		errs = append(errs, errors.New("when: name rules or detectors (a policy must not answer every alert)"))
+		bad("when", "when: name rules or detectors (a policy must not answer every alert)")
 	}
 	if p.When.MinLevel != "" && !detect.ValidLevel(p.When.MinLevel) {
-		errs = append(errs, fmt.Errorf("when.min_level %q: want informational, low, medium, high or critical", p.When.MinLevel))
+		bad("when.min_level", "when.min_level %q: want informational, low, medium, high or critical", p.When.MinLevel)
 	}
 	scope, ok := entityScopes[p.Entity]
 	if !ok {
-		errs = append(errs, fmt.Errorf("entity %q: want source.ip, destination.ip, user.name or host.name", p.Entity))
+		bad("entity", "entity %q: want source.ip, destination.ip, user.name or host.name", p.Entity)
 	} else if p.Action != actionFor(scope) {
-		errs = append(errs, fmt.Errorf("action %q does not apply to %s (want %s)", p.Action, p.Entity, actionFor(scope)))
+		bad("action", "action %q does not apply to %s (want %s)", p.Action, p.Entity, actionFor(scope))
 	}
 	if p.OnlyExternal && scope != ScopeIP {
-		errs = append(errs, fmt.Errorf("only_external needs an address entity, not %s", p.Entity))
+		bad("only_external", "only_external needs an address entity, not %s", p.Entity)
 	}
 	if p.Duration < 0 || p.Duration > c.MaxDuration {
-		errs = append(errs, fmt.Errorf("duration %s: want 0 (default) up to response.max_duration %s", p.Duration, c.MaxDuration))
+		bad("duration", "duration %s: want 0 (default) up to response.max_duration %s", p.Duration, c.MaxDuration)
 	}
 	return errors.Join(errs...)
 }

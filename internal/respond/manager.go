@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/store"
@@ -111,6 +112,7 @@ const executorSlots = 4
 // goroutine of its own.
 type Manager struct {
 	cfg       *compiled
+	policies  atomic.Pointer[[]Policy] // those of cfg until SetPolicies
 	records   store.Records
 	audit     store.Auditor
 	executors map[string]Executor
@@ -147,6 +149,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		onChange: deps.OnChange, executors: map[string]Executor{}, slots: map[string]chan struct{}{},
 		wake: make(chan struct{}, 1), live: map[string]*Decision{}, inflight: map[string]bool{},
 	}
+	m.policies.Store(&c.Policies)
 	if m.now == nil {
 		m.now = time.Now
 	}

@@ -29,7 +29,7 @@ func (m *Manager) OnAlert(ctx context.Context, alert *event.Event) ([]*Decision,
 		out  []*Decision
 		errs []error
 	)
-	for _, p := range m.cfg.Policies {
+	for _, p := range *m.policies.Load() {
 		if !p.Enabled || !p.matches(alert) {
 			continue
 		}
@@ -101,4 +101,44 @@ func (p Policy) matches(alert *event.Event) bool {
 		}
 	}
 	return true
+}
+
+// Policies returns the policies in force, in the order OnAlert applies
+// them. The caller must not modify the slice.
+func (m *Manager) Policies() []Policy {
+	return *m.policies.Load()
+}
+
+// CheckPolicy validates one policy against the configuration's limits
+// (response.max_duration); its errors are FieldErrors, joined.
+func (m *Manager) CheckPolicy(p Policy) error {
+	return p.validate(m.cfg.Config)
+}
+
+// SetPolicies replaces the policies in force, for the alerts OnAlert
+// receives from then on; a call of OnAlert already running finishes with
+// the policies it started with. Each policy is checked as New checks
+// them, and names must be unique; on error nothing changes. The Manager
+// keeps ps: the caller must not modify it afterwards.
+func (m *Manager) SetPolicies(ps []Policy) error {
+	var errs []error
+	names := map[string]bool{}
+	for i, p := range ps {
+		where := fmt.Sprintf("response.policies[%d]", i)
+		if p.Name != "" {
+			where += " (" + p.Name + ")"
+		}
+		if err := m.CheckPolicy(p); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+		if names[p.Name] {
+			errs = append(errs, fmt.Errorf("%s: name used twice", where))
+		}
+		names[p.Name] = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	m.policies.Store(&ps)
+	return nil
 }
