@@ -60,6 +60,16 @@ func (t *tracker) observe(subject string, partners []string, at time.Time) bool 
 	if at.After(u.Last) {
 		u.Last = at
 	}
+	return t.common(subject, at)
+}
+
+// common reports whether subject is common at time at, as observe
+// would, without recording anything.
+func (t *tracker) common(subject string, at time.Time) bool {
+	u := t.Values[subject]
+	if t.limit < 0 || u == nil {
+		return false
+	}
 	n := 0
 	for _, seen := range u.Partners {
 		if d := seen.Sub(at); d <= t.window && d >= -t.window {
