@@ -116,6 +116,7 @@ func New(cfg Config) http.Handler {
 		mux.Handle("POST /api/v1/incidents/{id}/notes", s.auth(auth.RoleAnalyst, s.handle(s.addNote)))
 		mux.Handle("POST /api/v1/incidents/{id}/merge", s.auth(auth.RoleAnalyst, s.handle(s.mergeIncident(false))))
 		mux.Handle("POST /api/v1/incidents/{id}/split", s.auth(auth.RoleAnalyst, s.handle(s.mergeIncident(true))))
+		mux.Handle("POST /api/v1/incidents/{id}/alerts", s.auth(auth.RoleAnalyst, s.handle(s.attachAlerts)))
 		mux.Handle("GET /api/v1/incidents/{id}/timeline", s.auth(auth.RoleViewer, s.handle(s.timeline)))
 		mux.Handle("GET /api/v1/incidents/{id}/scope", s.auth(auth.RoleViewer, s.handle(s.incidentScope)))
 		mux.Handle("GET /api/v1/entities/{field}/{value}", s.auth(auth.RoleViewer, s.handle(s.entity)))

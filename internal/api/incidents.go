@@ -27,6 +27,7 @@ type Incidents interface {
 	SetTitle(ctx context.Context, id int64, title string, who incident.Actor) (*incident.Incident, error)
 	Merge(ctx context.Context, into, from int64, who incident.Actor) (*incident.Incident, error)
 	Split(ctx context.Context, into, from int64, who incident.Actor) (*incident.Incident, error)
+	Attach(ctx context.Context, id int64, alerts []*event.Event, who incident.Actor) (*incident.Incident, error)
 }
 
 // IncidentsResponse is the body of GET /api/v1/incidents.

@@ -49,6 +49,7 @@ func TestRouteRoles(t *testing.T) {
 		{"POST", "/api/v1/incidents/1/notes", analyst},
 		{"POST", "/api/v1/incidents/1/merge", analyst},
 		{"POST", "/api/v1/incidents/1/split", analyst},
+		{"POST", "/api/v1/incidents/1/alerts", analyst},
 		{"GET", "/api/v1/incidents/1/timeline", viewer},
 		{"GET", "/api/v1/incidents/1/scope", viewer},
 		{"GET", "/api/v1/entities/user.name/alice", viewer},
