@@ -138,14 +138,14 @@ func (l *eventLine) event() (*event.Event, error) {
 		Format:     string(l.Format),
 		Kind:       l.Kind,
 		ParseError: string(l.ParseError),
-		Fields:     make([]event.Field, len(l.Fields)),
 	}
-	for i, f := range l.Fields {
-		e.Fields[i] = event.Field{Name: string(f.Name), Value: string(f.Value), Type: f.Type}
+	for _, f := range l.Fields {
+		e.Fields = append(e.Fields, event.Field{Name: string(f.Name), Value: string(f.Value), Type: f.Type})
 	}
-	if l.Raw != nil {
+	switch {
+	case l.Raw != nil && *l.Raw != "":
 		e.Raw = []byte(*l.Raw)
-	} else {
+	case l.RawBase64 != nil && *l.RawBase64 != "":
 		raw, err := base64.StdEncoding.Strict().DecodeString(*l.RawBase64)
 		if err != nil {
 			return nil, fmt.Errorf("raw_base64: %w", err)
