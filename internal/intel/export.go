@@ -159,6 +159,11 @@ func (c Case) checked() (Case, error) {
 	if c.Modified.IsZero() {
 		c.Modified = c.Created
 	}
+	for _, t := range []time.Time{c.Created, c.Modified} {
+		if err := exportableTime(t); err != nil {
+			return c, fmt.Errorf("case %s: %w", c.ID, err)
+		}
+	}
 	if c.Modified.Before(c.Created) {
 		return c, fmt.Errorf("case %s: modified %s is before created %s", c.ID,
 			c.Modified.Format(time.RFC3339), c.Created.Format(time.RFC3339))
@@ -223,6 +228,11 @@ func (c *Case) checkObservable(o Observable) (Observable, error) {
 	if o.LastSeen.IsZero() {
 		o.LastSeen = o.FirstSeen
 	}
+	for _, t := range []time.Time{o.FirstSeen, o.LastSeen} {
+		if err := exportableTime(t); err != nil {
+			return o, err
+		}
+	}
 	if o.LastSeen.Before(o.FirstSeen) {
 		return o, fmt.Errorf("last seen %s is before first seen %s",
 			o.LastSeen.Format(time.RFC3339Nano), o.FirstSeen.Format(time.RFC3339Nano))
@@ -235,11 +245,20 @@ func (c *Case) checkObservable(o Observable) (Observable, error) {
 	return o, nil
 }
 
+// exportableTime checks that t can be written in both formats: RFC 3339
+// has four-digit years, MISP's Unix timestamps are unsigned.
+func exportableTime(t time.Time) error {
+	if t.Before(time.Unix(0, 0)) || t.UTC().Year() > 9999 {
+		return fmt.Errorf("time %s is outside 1970 to 9999", t.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
 // cleanText makes free text safe to export: valid UTF-8, at most
-// maxCaseText bytes. Newlines and other characters are kept; JSON
-// escapes them.
+// maxCaseText bytes, without leading or trailing space. Newlines and other
+// characters are kept; JSON escapes them.
 func cleanText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) > maxCaseText {
 		s = strings.ToValidUTF8(s[:maxCaseText], "") + "…"
 	}
@@ -251,7 +270,7 @@ func cleanText(s string) string {
 func cleanList(list []string) []string {
 	var out []string
 	for _, s := range list {
-		s = cleanText(strings.TrimSpace(s))
+		s = cleanText(s)
 		if s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
