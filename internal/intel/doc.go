@@ -28,8 +28,12 @@
 // behaviour detector ("ioc") and lets the indicators be replaced while it
 // runs. Store keeps indicators as records of kind "indicator".
 //
+// ExportSTIX and ExportMISP write the indicators of an incident (a Case) as
+// a STIX 2.1 bundle and as a MISP event, for the case bundles handed to the
+// authorities; both read back through ParseSTIX and ParseMISP.
+//
 // Non-goals: STIX patterns over several observations (AND, FOLLOWEDBY) or
 // with qualifiers (WITHIN, REPEATS, START/STOP), regular expressions and
 // LIKE, network-traffic and process objects, MISP sightings and
-// correlations, TAXII and MISP servers (files only), and export.
+// correlations, TAXII and MISP servers (files only).
 package intel

@@ -722,3 +722,32 @@ func TestExportMISPStructure(t *testing.T) {
 		t.Errorf("a second export differs (%v)", err)
 	}
 }
+
+func TestExportSameValueTwoRoles(t *testing.T) {
+	c := Case{ID: "inc-2", Instance: "vigie", Created: date("2026-01-01T00:00:00Z"), Observables: []Observable{
+		{Type: IP, Value: "203.0.113.9", Role: RoleAttacker},
+		{Type: IP, Value: "203.0.113.9", Role: RoleExfiltration},
+	}}
+	data := exportSTIX(t, c)
+	if n := bytes.Count(data, []byte(`"type": "ipv4-addr"`)); n != 1 {
+		t.Errorf("%d ipv4-addr objects, want 1 shared by both indicators", n)
+	}
+	rep, err := ParseSTIX(bytes.NewReader(data), "two-roles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []typeValue{{IP, "203.0.113.9"}, {IP, "203.0.113.9"}}
+	if diff := cmp.Diff(want, typeValues(rep.Indicators)); diff != "" {
+		t.Errorf("STIX re-import (-want +got):\n%s", diff)
+	}
+	if rep.Indicators[0].ID == rep.Indicators[1].ID {
+		t.Errorf("both roles share indicator id %s", rep.Indicators[0].ID)
+	}
+	m, err := ExportMISP(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(m, []byte(`"type": "ip-src"`)) || !bytes.Contains(m, []byte(`"type": "ip-dst"`)) {
+		t.Errorf("want an ip-src and an ip-dst attribute:\n%s", m)
+	}
+}
