@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigie-sec/vigie/internal/api"
+	"github.com/vigie-sec/vigie/internal/event"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/scope"
 )
@@ -120,10 +121,11 @@ func newIncidentCommand() *cobra.Command {
   vigie incident assign 7 alice
   vigie incident note 7 "VPN account disabled by the helpdesk at 10:40"
   vigie incident merge 7 9
+  vigie incident attach 7 70301 70355
   vigie incident timeline 7 --from 2026-03-01`,
 	}
 	cmd.AddCommand(incidentShow(), incidentStatus(), incidentAssign(), incidentNote(), incidentMerge(false),
-		incidentMerge(true), incidentTimeline())
+		incidentMerge(true), incidentAttach(), incidentTimeline())
 	return cmd
 }
 
@@ -212,6 +214,33 @@ func incidentMerge(split bool) *cobra.Command {
 		from, err := parseIncidentID(args[1])
 		return "POST", fmt.Sprintf("/api/v1/incidents/%d/%s", into, verb), api.MergeRequest{From: from}, err
 	}, nil)
+}
+
+func incidentAttach() *cobra.Command {
+	cmd := incidentAction("attach ID ALERT_ID...",
+		"Add alerts to an incident by hand; an alert in another incident moves", 0,
+		func(args []string) (string, string, any, error) {
+			id, err := parseIncidentID(args[0])
+			if err != nil {
+				return "", "", nil, err
+			}
+			req := api.AttachRequest{Alerts: make([]event.ID, 0, len(args)-1)}
+			for i, a := range args[1:] {
+				n, err := strconv.ParseInt(a, 10, 64)
+				if err != nil || n <= 0 {
+					return "", "", nil, fmt.Errorf("alert %d of %d: %q is not an alert id (a stored event id, as vigie alerts shows)", i+1, len(args)-1, a)
+				}
+				req.Alerts = append(req.Alerts, event.ID(n))
+			}
+			return "POST", fmt.Sprintf("/api/v1/incidents/%d/alerts", id), req, nil
+		}, nil)
+	cmd.Args = cobra.MinimumNArgs(2)
+	cmd.Long = `Add stored alerts to an open incident, whatever grouping decided. An alert
+already in another incident moves out of it; an incident left without
+alerts is marked merged into this one ("vigie incident split" brings it
+back). The alerts' accounts, hosts and addresses join the incident. Prints
+the incident as it stands after.`
+	return cmd
 }
 
 func incidentTimeline() *cobra.Command {
