@@ -358,6 +358,7 @@ func (x *Exporter) files(g *gathered, cp evidence.Checkpoint, who string, counts
 	if err != nil {
 		return nil, 0, fmt.Errorf("indicators of incident %d as MISP: %w", g.inc.ID, err)
 	}
+	counts.Indicators = len(ic.Observables)
 	summary := exportSummary{Incident: g.inc.ID, Window: window{From: g.window.From, To: g.window.To},
 		Counts: counts, MaxEvents: x.cfg.MaxEvents, MissingAlerts: g.missingAlerts, MissingEvidence: g.missingEvidence,
 		TimelineTruncated: g.timelineLeftOut, AuditTruncated: g.auditLeftOut, IndicatorsSkipped: skipped,
@@ -391,7 +392,6 @@ func (x *Exporter) files(g *gathered, cp evidence.Checkpoint, who string, counts
 		changes.compareFiles(prevFiles, hashes)
 	}
 	names = append(names, "report.html")
-	counts.Indicators = len(ic.Observables)
 	rd := &reportData{Incident: g.inc, Generated: x.now(), Exporter: who, PublicKey: x.deps.Key.Public().String(),
 		Checkpoint: cp.String(), Counts: counts, MaxEvents: x.cfg.MaxEvents, MaxAudit: x.cfg.MaxAudit,
 		MaxTimeline: x.cfg.MaxTimeline, MissingAlerts: g.missingAlerts, MissingEvidence: g.missingEvidence,

@@ -95,9 +95,9 @@ func indicatorCase(g *gathered, instance string, internal []netip.Prefix, now ti
 			case e.Field == event.SourceIP:
 				role = intel.RoleAttacker
 			}
-			b.add(intel.IP, e.Value, role, fmt.Sprintf("%s of %d alerts", e.Field, len(e.Alerts)), e.First, e.Last, len(e.Alerts), related)
+			b.add(intel.IP, e.Value, role, fmt.Sprintf("%s of %s", e.Field, plural(len(e.Alerts), "alert")), e.First, e.Last, len(e.Alerts), related)
 		case event.UserName:
-			b.add(intel.Account, e.Value, intel.RoleCompromised, fmt.Sprintf("account named by %d alerts", len(e.Alerts)), e.First, e.Last, len(e.Alerts), related)
+			b.add(intel.Account, e.Value, intel.RoleCompromised, "account named by "+plural(len(e.Alerts), "alert"), e.First, e.Last, len(e.Alerts), related)
 		}
 	}
 	if g.scope != nil {
@@ -236,4 +236,12 @@ func describe(ev *event.Event) string {
 		return fmt.Sprintf("alert %d (%s)", ev.ID, name)
 	}
 	return fmt.Sprintf("event %d", ev.ID)
+}
+
+// plural writes "1 alert", "2 alerts".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
