@@ -61,6 +61,9 @@ type Config struct {
 	Users      Users
 	// IngestTokens serves the sources' ingest tokens (admin only).
 	IngestTokens IngestTokens
+	// Settings, when set, lets admins manage notification targets and
+	// response policies.
+	Settings Settings
 	// AlertStates, Rules and RuleSwitches serve alert triage and the
 	// rules' list and switches.
 	AlertStates  AlertStates
@@ -169,6 +172,19 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /api/v1/ingest-tokens", s.auth(auth.RoleAdmin, s.handle(s.listIngestTokens)))
 		mux.Handle("POST /api/v1/ingest-tokens", s.auth(auth.RoleAdmin, s.handle(s.createIngestToken)))
 		mux.Handle("DELETE /api/v1/ingest-tokens/{id}", s.auth(auth.RoleAdmin, s.handle(s.revokeIngestToken)))
+	}
+	if cfg.Settings != nil {
+		mux.Handle("GET /api/v1/settings/notify/targets", s.auth(auth.RoleAdmin, s.handle(s.listTargets)))
+		mux.Handle("POST /api/v1/settings/notify/targets", s.auth(auth.RoleAdmin, s.handle(s.createTarget)))
+		mux.Handle("GET /api/v1/settings/notify/targets/{name}", s.auth(auth.RoleAdmin, s.handle(s.getTarget)))
+		mux.Handle("PUT /api/v1/settings/notify/targets/{name}", s.auth(auth.RoleAdmin, s.handle(s.updateTarget)))
+		mux.Handle("DELETE /api/v1/settings/notify/targets/{name}", s.auth(auth.RoleAdmin, s.handle(s.deleteTarget)))
+		mux.Handle("POST /api/v1/settings/notify/targets/{name}/test", s.auth(auth.RoleAdmin, s.handle(s.testTarget)))
+		mux.Handle("GET /api/v1/settings/respond/policies", s.auth(auth.RoleAdmin, s.handle(s.listPolicies)))
+		mux.Handle("POST /api/v1/settings/respond/policies", s.auth(auth.RoleAdmin, s.handle(s.createPolicy)))
+		mux.Handle("GET /api/v1/settings/respond/policies/{name}", s.auth(auth.RoleAdmin, s.handle(s.getPolicy)))
+		mux.Handle("PUT /api/v1/settings/respond/policies/{name}", s.auth(auth.RoleAdmin, s.handle(s.updatePolicy)))
+		mux.Handle("DELETE /api/v1/settings/respond/policies/{name}", s.auth(auth.RoleAdmin, s.handle(s.deletePolicy)))
 	}
 	if cfg.BouncerAPI != nil {
 		mux.Handle("/v1/decisions", cfg.BouncerAPI)

@@ -38,6 +38,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/respond/bouncer"
 	"github.com/vigie-sec/vigie/internal/retro"
 	"github.com/vigie-sec/vigie/internal/scope"
+	"github.com/vigie-sec/vigie/internal/settings"
 	"github.com/vigie-sec/vigie/internal/store"
 	"github.com/vigie-sec/vigie/internal/store/sqlite"
 )
@@ -55,6 +56,7 @@ type triageEnv struct {
 	respond   *respond.Manager
 	hunter    *retro.Manager
 	users     *auth.Service
+	settings  *settings.Manager
 
 	// mu guards changes.
 	mu      sync.Mutex
@@ -113,6 +115,7 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 	go func() { pipeDone <- pipe.Run(pipeCtx) }()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(pipe.Counters)
+	e.settings = newTestSettings(t, st, e.respond)
 	h := api.New(api.Config{
 		Auth: authn, Store: st, Sources: pipe.Counters, Health: pipe.Health,
 		Ingest:  ndjson.New(ndjson.Config{Submit: pipe, JSON: jsonl.DecodeObject, Decoder: decdetect.New(decdetect.Config{}).ByName}),
@@ -133,6 +136,7 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 		Intel:        &testIntel{store: intel.NewStore(st), hunts: e.hunter, audit: st},
 		Users:        e.users,
 		IngestTokens: e.users,
+		Settings:     e.settings,
 		AlertStates:  alertstate.New(st, st),
 		Rules:        func() *detect.RuleSet { return nil },
 		Logger:       log,
