@@ -59,6 +59,10 @@ type Config struct {
 	Hunts      Hunts
 	Intel      Intel
 	Users      Users
+	// Evidence and Ledger serve the integrity log's checkpoints and
+	// proofs.
+	Evidence Evidence
+	Ledger   store.Ledger
 	// IngestTokens serves the sources' ingest tokens (admin only).
 	IngestTokens IngestTokens
 	// Settings, when set, lets admins manage notification targets and
@@ -167,6 +171,12 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /api/v1/tokens", s.auth(auth.RoleViewer, s.handle(s.listTokens)))
 		mux.Handle("POST /api/v1/tokens", s.auth(auth.RoleViewer, s.handle(s.createToken)))
 		mux.Handle("DELETE /api/v1/tokens/{id}", s.auth(auth.RoleViewer, s.handle(s.revokeToken)))
+	}
+	if cfg.Evidence != nil && cfg.Ledger != nil {
+		mux.Handle("GET /api/v1/checkpoints", s.auth(auth.RoleViewer, s.handle(s.listCheckpoints)))
+		mux.Handle("POST /api/v1/checkpoints", s.auth(auth.RoleAnalyst, s.handle(s.signCheckpoint)))
+		mux.Handle("GET /api/v1/proofs/inclusion", s.auth(auth.RoleViewer, s.handle(s.inclusionProof)))
+		mux.Handle("GET /api/v1/proofs/consistency", s.auth(auth.RoleViewer, s.handle(s.consistencyProof)))
 	}
 	if cfg.IngestTokens != nil {
 		mux.Handle("GET /api/v1/ingest-tokens", s.auth(auth.RoleAdmin, s.handle(s.listIngestTokens)))

@@ -29,6 +29,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/evidence"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/ingest"
 	"github.com/vigie-sec/vigie/internal/ingest/bulk"
@@ -56,6 +57,7 @@ type triageEnv struct {
 	respond   *respond.Manager
 	hunter    *retro.Manager
 	users     *auth.Service
+	evidence  *evidence.Log
 	settings  *settings.Manager
 
 	// mu guards changes.
@@ -109,6 +111,13 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 	if err := e.hunter.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
+	key, err := evidence.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.evidence, err = evidence.Open(ctx, st, key, evidence.Config{Origin: "api-test"}); err != nil {
+		t.Fatal(err)
+	}
 	pipe := ingest.New(st, ingest.Config{Logger: log})
 	pipeCtx, stopPipe := context.WithCancel(ctx)
 	pipeDone := make(chan error, 1)
@@ -136,6 +145,8 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 		Intel:        &testIntel{store: intel.NewStore(st), hunts: e.hunter, audit: st},
 		Users:        e.users,
 		IngestTokens: e.users,
+		Evidence:     e.evidence,
+		Ledger:       st,
 		Settings:     e.settings,
 		AlertStates:  alertstate.New(st, st),
 		Rules:        func() *detect.RuleSet { return nil },
