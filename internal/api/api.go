@@ -63,6 +63,8 @@ type Config struct {
 	// proofs.
 	Evidence Evidence
 	Ledger   store.Ledger
+	// Exporter writes incidents' case bundles.
+	Exporter Exporter
 	// IngestTokens serves the sources' ingest tokens (admin only).
 	IngestTokens IngestTokens
 	// Settings, when set, lets admins manage notification targets and
@@ -171,6 +173,9 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /api/v1/tokens", s.auth(auth.RoleViewer, s.handle(s.listTokens)))
 		mux.Handle("POST /api/v1/tokens", s.auth(auth.RoleViewer, s.handle(s.createToken)))
 		mux.Handle("DELETE /api/v1/tokens/{id}", s.auth(auth.RoleViewer, s.handle(s.revokeToken)))
+	}
+	if cfg.Exporter != nil && cfg.Incidents != nil {
+		mux.Handle("GET /api/v1/incidents/{id}/export", s.auth(auth.RoleAnalyst, s.handle(s.exportIncident)))
 	}
 	if cfg.Evidence != nil && cfg.Ledger != nil {
 		mux.Handle("GET /api/v1/checkpoints", s.auth(auth.RoleViewer, s.handle(s.listCheckpoints)))

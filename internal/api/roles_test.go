@@ -77,6 +77,7 @@ func TestRouteRoles(t *testing.T) {
 		{"GET", "/api/v1/tokens", viewer},
 		{"POST", "/api/v1/tokens", viewer},
 		{"DELETE", "/api/v1/tokens/x", viewer},
+		{"GET", "/api/v1/incidents/1/export", analyst},
 		{"GET", "/api/v1/checkpoints", viewer},
 		{"POST", "/api/v1/checkpoints", analyst},
 		{"GET", "/api/v1/proofs/inclusion?leaf=0", viewer},

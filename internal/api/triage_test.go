@@ -25,6 +25,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/behave"
+	"github.com/vigie-sec/vigie/internal/casefile"
 	decdetect "github.com/vigie-sec/vigie/internal/decode/detect"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
 	"github.com/vigie-sec/vigie/internal/detect"
@@ -58,6 +59,7 @@ type triageEnv struct {
 	hunter    *retro.Manager
 	users     *auth.Service
 	evidence  *evidence.Log
+	key       *evidence.Key
 	settings  *settings.Manager
 
 	// mu guards changes.
@@ -111,11 +113,15 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 	if err := e.hunter.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	key, err := evidence.GenerateKey()
-	if err != nil {
+	if e.key, err = evidence.GenerateKey(); err != nil {
 		t.Fatal(err)
 	}
-	if e.evidence, err = evidence.Open(ctx, st, key, evidence.Config{Origin: "api-test"}); err != nil {
+	if e.evidence, err = evidence.Open(ctx, st, e.key, evidence.Config{Origin: "api-test"}); err != nil {
+		t.Fatal(err)
+	}
+	exporter, err := casefile.New(casefile.Config{}, casefile.Deps{Incidents: e.incidents, Store: st, Decisions: e.respond,
+		Log: e.evidence, Key: e.key, Subject: api.ScopeSubject})
+	if err != nil {
 		t.Fatal(err)
 	}
 	pipe := ingest.New(st, ingest.Config{Logger: log})
@@ -146,6 +152,7 @@ func newTriageEnvAuth(t *testing.T, authn api.Authenticator) *triageEnv {
 		Users:        e.users,
 		IngestTokens: e.users,
 		Evidence:     e.evidence,
+		Exporter:     exporter,
 		Ledger:       st,
 		Settings:     e.settings,
 		AlertStates:  alertstate.New(st, st),
