@@ -299,7 +299,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			want:  []want{{Truncated, 123, "stored checkpoint 127"}}},
 		{name: "hole in the ledger",
 			stmts: []string{fmt.Sprintf("DELETE FROM ledger WHERE first = %d", f.leafOf["audit 2"]), "DELETE FROM audit WHERE seq = 2"},
-			want: []want{{Hole, 61, "leaves 61-61"}, {Rewritten, 0, "stored checkpoint 62"}, {Truncated, 126, "stored checkpoint 127"}}},
+			want:  []want{{Hole, 61, "leaves 61-61"}, {Rewritten, 0, "stored checkpoint 62"}, {Truncated, 126, "stored checkpoint 127"}}},
 		{name: "forged checkpoint",
 			stmts: []string{`UPDATE records SET body = replace(body, '"size":62', '"size":63') WHERE kind = 'checkpoint' AND id = '00000000000000000062'`},
 			want:  []want{{BadCheckpoint, -1, "stored checkpoint 62"}}},
