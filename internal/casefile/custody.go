@@ -131,7 +131,10 @@ func expand(rs []idRange, limit int) ([]int64, error) {
 			out = append(out, id)
 		}
 	}
-	return out, nil
+	// A record read back from the store may have been altered: diff
+	// needs sorted, distinct IDs.
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 func eventIDs(evs []*event.Event) []int64 {
