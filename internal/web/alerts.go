@@ -37,7 +37,18 @@ type alertsView struct {
 	FormError, Back string
 	// Analysts are the users alerts may be assigned to.
 	Analysts []string
+	// Attach shows the "add to incident" part of the form (analysts,
+	// with Incidents), with the open incidents to choose from;
+	// AttachError is why it was refused, Attached what it did.
+	Attach      bool
+	Open        []incidentChoice
+	OpenMore    bool
+	AttachError string
+	Attached    *attachedNote
 }
+
+// queueForms are the reasons the queue's bulk forms were refused.
+type queueForms struct{ triage, attach string }
 
 // alertItem is one alert of the queue.
 type alertItem struct {
@@ -82,15 +93,16 @@ func alertFilter(level, rule, field, value string) query.Expr {
 const maxQueueScan = 20 * pageSize
 
 func (s *server) alerts(w http.ResponseWriter, r *http.Request, v *view) error {
-	return s.alertsPage(w, r, v, r.URL.Query(), "")
+	return s.alertsPage(w, r, v, r.URL.Query(), queueForms{})
 }
 
-// alertsPage shows the queue filtered by q; formErr is why a triage form
+// alertsPage shows the queue filtered by q; forms says why a bulk form
 // was refused.
-func (s *server) alertsPage(w http.ResponseWriter, r *http.Request, v *view, q url.Values, formErr string) error {
+func (s *server) alertsPage(w http.ResponseWriter, r *http.Request, v *view, q url.Values, forms queueForms) error {
 	d := &alertsView{Level: q.Get("level"), Rule: strings.TrimSpace(q.Get("rule")), Field: q.Get("field"),
 		Value: strings.TrimSpace(q.Get("value")), State: q.Get("state"), Levels: levels, Fields: []string{},
-		Triage: s.cfg.AlertStates != nil, FormError: formErr, Back: q.Encode()}
+		Triage: s.cfg.AlertStates != nil, FormError: forms.triage, AttachError: forms.attach, Back: queueQuery(q.Encode()).Encode()}
+	formErr := forms.triage + forms.attach
 	d.Fields = append(d.Fields, event.EntityFields()...)
 	if d.Field == "" {
 		d.Field = event.UserName
@@ -122,8 +134,13 @@ func (s *server) alertsPage(w http.ResponseWriter, r *http.Request, v *view, q u
 			return err
 		}
 	}
-	d.Check = d.Triage && v.Can("analyst")
-	if d.Check && s.cfg.Users != nil {
+	d.Attach = s.cfg.Incidents != nil && v.Can("analyst")
+	if d.Attach {
+		d.Open, d.OpenMore = s.openIncidents()
+		d.Attached = s.attached(q)
+	}
+	d.Check = (d.Triage || d.Attach) && v.Can("analyst")
+	if d.Triage && d.Check && s.cfg.Users != nil {
 		if users, err := s.cfg.Users.Users(r.Context()); err == nil {
 			for _, u := range users {
 				if !u.Disabled && u.Role.Allows(auth.RoleAnalyst) {

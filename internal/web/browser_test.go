@@ -279,9 +279,31 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(fmt.Sprintf("#check-%d", e.alerts[0]))),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf("#check-%d", e.alerts[1]))),
 		chromedp.SetValue(chromedp.CSS("#t-action"), "acknowledge"),
-		chromedp.Click(chromedp.CSS(`#triage-form button[type="submit"]`)))
+		chromedp.Click(chromedp.CSS("#triage-apply")))
 	b.waitFor(t, "the acknowledged alerts", `document.querySelectorAll("td.state-acknowledged").length === 2`)
 	b.screenshot(t, dir, "alerts-triage")
+
+	// Add bob's alert to alice's incident from the queue, then follow the
+	// message's link to the incident, which lists it.
+	b.do(t, "add an alert to the incident",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf("#check-%d", e.alerts[2]))),
+		chromedp.SetValue(chromedp.CSS("#t-incident"), fmt.Sprint(e.incA)),
+		chromedp.Click(chromedp.CSS("#attach-button")))
+	b.waitFor(t, "the attach message", `document.querySelector("#attach-result") !== null`)
+	if text = b.text(t, "#attach-result"); !strings.Contains(text, fmt.Sprintf("Added 1 alert to incident %d: rule ssh-brute", e.incA)) {
+		t.Errorf("the queue's message after adding says %q", text)
+	}
+	b.screenshot(t, dir, "alerts-attach")
+	b.do(t, "open the incident from the message",
+		chromedp.Click(chromedp.CSS("#attach-result a")),
+		chromedp.WaitVisible(chromedp.CSS("#alerts")))
+	text = b.text(t, "#alerts")
+	if !strings.Contains(text, "Alerts (3)") || !strings.Contains(text, "rule odd-login") || !strings.Contains(text, "added by rick") {
+		t.Errorf("the incident's alerts do not show the added alert:\n%s", text)
+	}
+	if inc, _ := e.incidents.Get(e.incA); !inc.HasAlert(e.alerts[2]) {
+		t.Errorf("incident %d does not hold alert %d", e.incA, e.alerts[2])
+	}
 
 	// Test a rule before enabling it.
 	b.do(t, "test a rule",
@@ -293,6 +315,36 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the rule test says %q", text)
 	}
 	b.screenshot(t, dir, "rule-test")
+
+	// An admin adds a webhook target in the settings and sends it a test
+	// notification, which arrives.
+	hook, hookGot := hookServer(t)
+	b.do(t, "sign out before signing in as admin", chromedp.Click(chromedp.CSS(`form[action="/ui/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#name")))
+	b.login(t, base, "ada")
+	b.do(t, "new webhook target",
+		chromedp.Navigate(base+"/ui/settings/notify"),
+		chromedp.WaitVisible(chromedp.CSS("#target-form")),
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "browser-hook"),
+		chromedp.SendKeys(chromedp.CSS("#f-url"), hook.URL),
+		chromedp.Click(chromedp.CSS("#f-allow-private")),
+		chromedp.Click(chromedp.CSS(`#target-form button[type="submit"]`)))
+	testForm := `form[action="/ui/settings/notify/browser-hook/test"]`
+	b.waitFor(t, "the new target", fmt.Sprintf(`!!document.querySelector(%q)`, testForm))
+	b.do(t, "send a test notification", chromedp.Click(chromedp.CSS(testForm+" button")))
+	b.waitFor(t, "the test's result", `!!document.querySelector("#test-result")`)
+	if text = b.text(t, "#test-result"); text != "Test notification delivered to browser-hook." {
+		t.Errorf("the test notification's result says %q", text)
+	}
+	select {
+	case body := <-hookGot:
+		if !strings.Contains(body, `"kind":"test"`) {
+			t.Errorf("the webhook received %s, want a test notification", body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the test notification did not arrive")
+	}
+	b.screenshot(t, dir, "settings-notify")
 
 	// Sign out; a viewer sees no forms and a forged POST is refused.
 	b.do(t, "sign out", chromedp.Click(chromedp.CSS(`form[action="/ui/logout"] button`)),

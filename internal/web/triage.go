@@ -75,7 +75,7 @@ func (s *server) triage(w http.ResponseWriter, r *http.Request, v *view) error {
 		msg = s.checkAlerts(r.Context(), ids)
 	}
 	if msg != "" {
-		return s.alertsPage(w, r, v, back, msg)
+		return s.alertsPage(w, r, v, back, queueForms{triage: msg})
 	}
 	status := map[string]string{"acknowledge": AlertAcknowledged, "false_positive": AlertFalsePositive, "reset": AlertNew}[action]
 	if action != "false_positive" {

@@ -62,6 +62,9 @@ type Config struct {
 	// Users, when set, gives admins the settings page: users and API
 	// tokens.
 	Users Users
+	// Settings, when set, gives admins the pages of notification targets
+	// and response policies.
+	Settings api.Settings
 	// Audit, when set, gives admins the audit log page.
 	Audit store.Auditor
 	// Secure marks the session cookie Secure: set it when the server
@@ -125,6 +128,7 @@ func New(cfg Config) http.Handler {
 		s.route(mux, "POST /ui/incidents/{id}/assign", auth.RoleAnalyst, s.assign)
 		s.route(mux, "POST /ui/incidents/{id}/notes", auth.RoleAnalyst, s.addNote)
 		s.route(mux, "POST /ui/incidents/{id}/merge", auth.RoleAnalyst, s.merge)
+		s.route(mux, "POST /ui/alerts/attach", auth.RoleAnalyst, s.attach)
 		s.route(mux, "GET /ui/entity/{field}/{value}", auth.RoleViewer, s.entity)
 	}
 	if cfg.Users != nil {
@@ -133,6 +137,19 @@ func New(cfg Config) http.Handler {
 		s.route(mux, "POST /ui/settings/users/{name}", auth.RoleAdmin, s.updateUser)
 		s.route(mux, "POST /ui/settings/tokens", auth.RoleAdmin, s.createToken)
 		s.route(mux, "POST /ui/settings/tokens/{id}/revoke", auth.RoleAdmin, s.revokeToken)
+	}
+	if cfg.Settings != nil {
+		s.route(mux, "GET /ui/settings/notify", auth.RoleAdmin, s.notifySettings)
+		s.route(mux, "POST /ui/settings/notify", auth.RoleAdmin, s.createTarget)
+		s.route(mux, "GET /ui/settings/notify/{name}", auth.RoleAdmin, s.targetPage)
+		s.route(mux, "POST /ui/settings/notify/{name}", auth.RoleAdmin, s.updateTarget)
+		s.route(mux, "POST /ui/settings/notify/{name}/delete", auth.RoleAdmin, s.deleteTarget)
+		s.route(mux, "POST /ui/settings/notify/{name}/test", auth.RoleAdmin, s.testTarget)
+		s.route(mux, "GET /ui/settings/policies", auth.RoleAdmin, s.policySettings)
+		s.route(mux, "POST /ui/settings/policies", auth.RoleAdmin, s.createPolicy)
+		s.route(mux, "GET /ui/settings/policies/{name}", auth.RoleAdmin, s.policyPage)
+		s.route(mux, "POST /ui/settings/policies/{name}", auth.RoleAdmin, s.updatePolicy)
+		s.route(mux, "POST /ui/settings/policies/{name}/delete", auth.RoleAdmin, s.deletePolicy)
 	}
 	if cfg.Audit != nil {
 		s.route(mux, "GET /ui/audit", auth.RoleAdmin, s.audit)
