@@ -21,6 +21,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/ingest"
 	"github.com/vigie-sec/vigie/internal/respond"
+	"github.com/vigie-sec/vigie/internal/settings"
 	"github.com/vigie-sec/vigie/internal/store/sqlite"
 	"github.com/vigie-sec/vigie/internal/web"
 )
@@ -44,6 +45,7 @@ type env struct {
 	incidents *incident.Manager
 	respond   *respond.Manager
 	counters  *ingest.Counters
+	settings  *settings.Manager
 	// alerts are the three stored alerts, oldest first.
 	alerts []event.ID
 	// incA is the incident of alice's brute force (two alerts), incB
@@ -95,6 +97,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.counters = ingest.NewCounters(nil)
+	e.settings = newSettings(t, st, e.respond)
 	e.storeData(t)
 	rules, err := detect.Load(detect.Config{}, filepath.Join("testdata", "rules"))
 	if err != nil {
@@ -103,6 +106,7 @@ func newEnv(t testing.TB) *env {
 	h := web.New(web.Config{
 		Auth: e.auth, Store: st, Incidents: e.incidents, Decisions: e.respond, Sources: e.counters,
 		Rules: func() *detect.RuleSet { return rules }, Users: e.auth, Audit: st, RuleSwitches: &recordSwitches{st, st}, AlertStates: &recordStates{st, st}, Version: "test", Logger: log,
+		Settings: e.settings,
 	})
 	mux := http.NewServeMux()
 	mux.Handle(web.Prefix, h)

@@ -36,6 +36,8 @@ type settingsView struct {
 	// Form errors and the values typed.
 	UserError, TokenError, UpdateError string
 	NewName, NewRole                   string
+	// Config says that the notification and policy pages exist.
+	Config bool
 }
 
 var roles = []auth.Role{auth.RoleViewer, auth.RoleAnalyst, auth.RoleResponder, auth.RoleAdmin}
@@ -46,7 +48,7 @@ func (s *server) settings(w http.ResponseWriter, r *http.Request, v *view) error
 
 func (s *server) showSettings(w http.ResponseWriter, r *http.Request, v *view, d *settingsView, status int) error {
 	var err error
-	d.Roles = roles
+	d.Roles, d.Config = roles, s.cfg.Settings != nil
 	if d.Users, err = s.cfg.Users.Users(r.Context()); err != nil {
 		return fmt.Errorf("listing users: %w", err)
 	}
