@@ -272,7 +272,7 @@ func TestExport(t *testing.T) {
 		"Incident " + strconv.FormatInt(f.inc.ID, 10) + ":",
 		templateEscape(f.inc.Title),
 		"&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;",
-		"vigie verify BUNDLE --key " + f.key.Public().String(),
+		templateEscape("vigie verify BUNDLE --key " + f.key.Public().String()),
 		"@media print",
 		"This is the first export",
 		"203.0.113.76",
@@ -344,9 +344,10 @@ func mispComment(t *testing.T, data []byte, value string) string {
 	return ""
 }
 
-// templateEscape escapes s as html/template does in text.
+// templateEscape escapes s as html/template does in text (a public
+// key's base64 may hold "+").
 func templateEscape(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "+", "&#43;")
 	return r.Replace(s)
 }
 
