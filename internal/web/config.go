@@ -40,9 +40,9 @@ type fieldGroup struct {
 // select, multiselect or textarea.
 type formField struct {
 	Name, Label, Help, Type, Value string
-	Checked, Required          bool
-	Options, Selected          []string
-	Error                      string
+	Checked, Required              bool
+	Options, Selected              []string
+	Error                          string
 }
 
 // ID is the field's element id, derived from its name.

@@ -83,7 +83,7 @@ func targetFromForm(r *http.Request) (settings.Target, []settings.Problem) {
 	t := settings.Target{Name: v("name"), Type: v("type"), Timeout: v("timeout"),
 		URL: v("url"), Secret: r.PostFormValue("secret"), ClearSecret: r.PostFormValue("clear_secret") != "",
 		AllowPrivate: r.PostFormValue("allow_private") != "",
-		Host: v("host"), TLS: v("tls"), ServerName: v("server_name"), CAFile: v("ca_file"), Username: v("username"),
+		Host:         v("host"), TLS: v("tls"), ServerName: v("server_name"), CAFile: v("ca_file"), Username: v("username"),
 		Password: r.PostFormValue("password"), ClearPassword: r.PostFormValue("clear_password") != "",
 		From: v("from"), To: list(r.PostFormValue("to")),
 		Network: v("network"), Address: v("address"), Hostname: v("hostname"), AppName: v("app_name"),
