@@ -92,7 +92,7 @@ const maxName = 255
 // backslashes, colons or control characters.
 func checkName(name string) error {
 	switch {
-	case name == "":
+	case name == "", name == ".":
 		return errors.New("empty name")
 	case len(name) > maxName:
 		return fmt.Errorf("name longer than %d bytes", maxName)
@@ -320,6 +320,20 @@ func (a *archive) tarEntry(h *tar.Header) (entry, error) {
 	return entry{name: h.Name, size: h.Size}, nil
 }
 
+func modeType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "irregular file " + m.Type().String()
+}
+
 func tarType(t byte) string {
 	switch t {
 	case tar.TypeSymlink:
@@ -385,7 +399,7 @@ func (a *archive) zipEntry(f *zip.File) (entry, error) {
 		return entry{name: f.Name, size: -1}, nil
 	}
 	if !mode.IsRegular() {
-		return entry{}, refuse(f.Name, nil, "%s: only regular files are allowed", mode.Type())
+		return entry{}, refuse(f.Name, nil, "%s: only regular files are allowed", modeType(mode))
 	}
 	if err := checkName(f.Name); err != nil {
 		return entry{}, refuse(f.Name, nil, "%s", err)

@@ -548,3 +548,13 @@ func TestLimitsRefuse(t *testing.T) {
 	}
 	wantFailures(t, r, "manifest.json: ")
 }
+
+func TestSmallFixtureVerifies(t *testing.T) {
+	f := smallFixture(t)
+	for _, format := range formats {
+		r, err := Verify(f.write(t, format), f.key.Public(), Limits{})
+		if err != nil || !r.OK() || r.Events != 1 || r.Alerts != 1 || r.Audit != 1 {
+			t.Fatalf("%s: %v\n%s", format, err, r)
+		}
+	}
+}

@@ -70,7 +70,12 @@ func zipOf(t *testing.T, headers []zip.FileHeader, data []string) []byte {
 // and checks that nothing else appeared in that folder.
 func verifyBytes(t testing.TB, data []byte, lim Limits) (*Report, error) {
 	t.Helper()
-	dir := t.TempDir()
+	return verifyIn(t, t.TempDir(), data, lim)
+}
+
+// verifyIn is verifyBytes in the empty folder dir.
+func verifyIn(t testing.TB, dir string, data []byte, lim Limits) (*Report, error) {
+	t.Helper()
 	path := filepath.Join(dir, "bundle")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -116,7 +121,7 @@ func TestHostileTar(t *testing.T) {
 		{"hard link", tarGz(t, entryOf{h: hard}), "hard link: only regular files"},
 		{"device", tarGz(t, entryOf{h: dev}), "character device: only regular files"},
 		{"fifo", tarGz(t, entryOf{h: fifo}), "named pipe: only regular files"},
-		{"entry larger than the limit", tarGz(t, entryOf{h: huge})[:200], `entry "events.ndjson": size 1099511627776 is over the limit`},
+		{"entry larger than the limit", headerOnly(t, huge), `entry "events.ndjson": size 1099511627776 is over the limit`},
 		{"truncated in an entry", valid[:len(valid)/2], "archive is truncated"},
 		{"truncated gzip trailer", valid[:len(valid)-4], "archive is truncated"},
 		{"cut to its header", valid[:10], "archive is truncated"},
@@ -131,6 +136,19 @@ func TestHostileTar(t *testing.T) {
 			}
 		})
 	}
+}
+
+// headerOnly is a tar.gz of one header without its data.
+func headerOnly(t *testing.T, h tar.Header) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	if err := tw.WriteHeader(&h); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return buf.Bytes()
 }
 
 func gzipOf(t *testing.T, data []byte) []byte {
@@ -223,7 +241,7 @@ func TestHostileZip(t *testing.T) {
 		{"absolute path", zipOf(t, stored("/tmp/x"), []string{"planted"}), "absolute path"},
 		{"backslash", zipOf(t, stored(`a\..\..\x`), []string{"planted"}), "backslash in name"},
 		{"duplicate", zipOf(t, stored("a.txt", "a.txt"), []string{"1", "2"}), `entry "a.txt": duplicate name`},
-		{"symlink", zipOf(t, []zip.FileHeader{symlink}, []string{"/etc/passwd"}), `entry "report.html": Lrwxrwxrwx: only regular files`},
+		{"symlink", zipOf(t, []zip.FileHeader{symlink}, []string{"/etc/passwd"}), `entry "report.html": symbolic link: only regular files`},
 		{"device", zipOf(t, []zip.FileHeader{device}, []string{""}), "only regular files"},
 		{"bad CRC", badCRC, `entry "events.ndjson": bad CRC-32`},
 		{"overlapping entries", overlap, `data overlaps entry "a.txt"`},
