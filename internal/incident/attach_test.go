@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/store/sqlite"
 )
 
 // attachSetup groups three incidents and keeps one alert out of any:
@@ -288,5 +289,70 @@ func TestAttachErrors(t *testing.T) {
 	}
 	if log, _ := st.AuditLog(ctx, 0, 100, ""); len(log) != len(logBefore) {
 		t.Errorf("refused attachments were audited: %d entries, want %d", len(log), len(logBefore))
+	}
+}
+
+// FuzzAttach groups alerts whose entity values are arbitrary, then moves
+// some into another incident by hand: every alert stays in exactly one
+// incident, the one IncidentOf names, and a reloaded Manager agrees.
+func FuzzAttach(f *testing.F) {
+	f.Add("alice", `CORP\ALICE`, "ws-07.corp", "10.0.0.1", uint8(3), uint8(1))
+	f.Add("", "-", "SYSTEM", "::1", uint8(0), uint8(2))
+	f.Add("a@b@c", `\\`, ".", "fe80::1%eth0", uint8(200), uint8(0))
+	f.Fuzz(func(t *testing.T, u1, u2, h, ip string, gap, target uint8) {
+		checkAttach(t, openStore(t), u1, u2, h, ip, gap, target)
+	})
+}
+
+// checkAttach is FuzzAttach's check of one input, over a fresh store.
+func checkAttach(t *testing.T, st *sqlite.Store, u1, u2, h, ip string, gap, target uint8) {
+	ctx := context.Background()
+	m, err := New(Config{Grouping: Grouping{CommonAfter: 2}}, Deps{Records: st, Audit: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var am alertMaker
+	at := t0.Add(time.Duration(gap) * time.Hour)
+	alerts := []*event.Event{
+		am.match("r1", "high", t0, "user.name="+u1, "host.name="+h),
+		am.match("r2", "low", at, "user.name="+u2, "source.ip="+ip),
+		am.match("r3", "medium", at, "host.name="+u2, "destination.ip="+ip),
+	}
+	if _, err := m.Add(ctx, alerts[:2]); err != nil {
+		t.Fatal(err)
+	}
+	open := m.List(Filter{Open: true})
+	if len(open) == 0 {
+		t.Fatal("no open incident after Add")
+	}
+	into := open[int(target)%len(open)].ID
+	if _, err := m.Attach(ctx, into, alerts, alice); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		if id, ok := m.IncidentOf(a.ID); !ok || id != into {
+			t.Errorf("alert %d: IncidentOf says %d, %v; want %d", a.ID, id, ok, into)
+		}
+	}
+	seen := map[event.ID]int{}
+	for _, inc := range m.List(Filter{}) {
+		for _, a := range inc.Alerts {
+			seen[a.ID]++
+		}
+	}
+	for _, a := range alerts {
+		if seen[a.ID] != 1 {
+			t.Errorf("alert %d is in %d incidents", a.ID, seen[a.ID])
+		}
+	}
+	m2, err := New(Config{Grouping: Grouping{CommonAfter: 2}}, Deps{Records: st, Audit: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(m.List(Filter{}), m2.List(Filter{}), cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("reloaded incidents differ:\n%s", d)
 	}
 }
