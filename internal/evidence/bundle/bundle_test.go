@@ -558,3 +558,30 @@ func TestSmallFixtureVerifies(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeValues checks that a line or a proof larger than MaxLine is a
+// failure of its own, read without holding it.
+func TestHugeValues(t *testing.T) {
+	f := smallFixture(t)
+	files := unpack(t, f.write(t, TarGz))
+	long := strings.Repeat("A", 100<<10)
+	replaceOnce(t, files, EventsFile, `"raw":"Failed password for root"`, `"raw":"`+long+`"`)
+	i := fileIndex(t, files, ProofsFile)
+	at := bytes.Index(files[i].Data, []byte(`"audit.ndjson"`))
+	at += bytes.Index(files[i].Data[at:], []byte(`"proof": [`)) + len(`"proof": [`)
+	files[i].Data = append(files[i].Data[:at:at], append([]byte(`"`+long+`",`), files[i].Data[at:]...)...)
+	r, err := Verify(pack(t, TarGz, files), f.key.Public(), Limits{MaxLine: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFailures(t, r,
+		"events.ndjson line 1: line longer than 8192 bytes",
+		"proofs.json: offset ",
+	)
+	if !strings.Contains(failures(r), "value larger than the line limit") {
+		t.Errorf("no failure names the proof that is too large:\n%s", failures(r))
+	}
+	if r.Alerts != 1 {
+		t.Errorf("the alert before the huge proof was not checked: %d alerts", r.Alerts)
+	}
+}

@@ -77,7 +77,13 @@ func checkInclusion(cp *evidence.Checkpoint, l Leafed, h leaf.Hash) error {
 	for i := range l.Proof {
 		hashes[i] = l.Proof[i][:]
 	}
-	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(l.Index), uint64(cp.Size), h[:], hashes, cp.Root[:]); err != nil {
+	err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(l.Index), uint64(cp.Size), h[:], hashes, cp.Root[:])
+	var mismatch proof.RootMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		return fmt.Errorf("does not match its inclusion proof (leaf %d of %d): it leads to root %x, not the checkpoint's %x",
+			l.Index, cp.Size, mismatch.CalculatedRoot, cp.Root)
+	case err != nil:
 		return fmt.Errorf("does not match its inclusion proof (leaf %d of %d): %w", l.Index, cp.Size, err)
 	}
 	return nil
