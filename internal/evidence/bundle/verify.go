@@ -103,7 +103,7 @@ func (r *Report) String() string {
 
 // Verify checks the bundle at path offline: the manifest's signature by
 // pub, every file against the manifest, the checkpoint's signature, and
-// every NDJSON line against its inclusion proof. When pub is nil it uses
+// every NDJSON line against its inclusion proof. When pub is empty it uses
 // the key the manifest names and says so (Report.Trusted is false).
 //
 // It returns an error, matching ErrRefused, for an archive it will not
@@ -169,7 +169,7 @@ func (v *verifier) checkKey(pub evidence.PublicKey) bool {
 	} else if v.m.Instance.KeyID != named.KeyID() {
 		v.r.fail(Failure{File: ManifestFile, Message: fmt.Sprintf("instance key id %q is not the id %s of its key", v.m.Instance.KeyID, named.KeyID())})
 	}
-	if pub != nil {
+	if len(pub) != 0 {
 		v.r.Key, v.r.Trusted = pub, true
 		if named != nil && !named.Equal(pub) {
 			v.r.fail(Failure{File: ManifestFile, Message: fmt.Sprintf("names instance key %s (%s), not the trusted key %s (%s)", named.KeyID(), named, pub.KeyID(), pub)})
