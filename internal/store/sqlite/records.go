@@ -11,8 +11,9 @@ import (
 )
 
 // write runs f on the writer connection in a transaction, holding the
-// write gate.
-func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
+// write gate; committed, when not nil, runs after the commit, still
+// holding it.
+func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error, committed ...func()) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return err
 	}
@@ -28,7 +29,13 @@ func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
 	if err := f(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, c := range committed {
+		c()
+	}
+	return nil
 }
 
 // PutRecord creates or replaces a record.
@@ -129,12 +136,11 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 		e.Time = time.Now()
 	}
 	seq := e.Seq
-	err := s.write(ctx, func(tx *sql.Tx) error { return s.auditLocked(ctx, tx, e) })
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.auditLocked(ctx, tx, e) }, func() { s.ledgerSize++ })
 	if err != nil {
 		e.Seq = seq
 		return fmt.Errorf("writing audit entry: %w", err)
 	}
-	s.ledgerSize++
 	return nil
 }
 
