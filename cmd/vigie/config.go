@@ -15,6 +15,8 @@ import (
 
 	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/behave/catalog"
+	"github.com/vigie-sec/vigie/internal/casefile"
+	"github.com/vigie-sec/vigie/internal/evidence"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/notify"
 	"github.com/vigie-sec/vigie/internal/respond"
@@ -62,6 +64,11 @@ type serveConfig struct {
 	Response  respond.Config  `yaml:"response"`
 	Notify    notify.Config   `yaml:"notify"`
 	Hunts     retro.Config    `yaml:"hunts"`
+	// Evidence configures the integrity log: checkpoint interval,
+	// origin name and witnesses.
+	Evidence evidence.Config `yaml:"evidence"`
+	// Export bounds case bundles.
+	Export casefile.Config `yaml:"export"`
 	// Auth tunes the console's sessions and logins.
 	Auth struct {
 		SessionTTL  duration `yaml:"session_ttl"`

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/breachtest"
+	"github.com/vigie-sec/vigie/internal/evidence/bundle"
 	"github.com/vigie-sec/vigie/internal/geoip/geoiptest"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/respond"
@@ -256,6 +259,83 @@ response:
 	if !slices.ContainsFunc(inc.Alerts, func(a incident.AlertRef) bool { return a.HuntID == imp.Hunt.ID }) {
 		t.Errorf("the C2 indicator's retro-hunt alerts did not join incident %s", id)
 	}
+
+	evidenceRoundTrip(t, ctx, s, dir, id, inc, truth.Breach.Exfiltration.DestinationIP, cli)
+}
+
+// evidenceRoundTrip exports the breach incident as a case bundle and
+// checks it offline with the instance's public key; a flipped byte fails
+// it. Then, with the server stopped, the data folder verifies against
+// its integrity log until an alert's raw bytes are changed in the SQLite
+// file directly: verify --data names it, and exporting the incident is
+// then refused with the alert named.
+func evidenceRoundTrip(t *testing.T, ctx context.Context, s *server, dir, id string, inc incident.Incident, exfil string,
+	cli func(...string) string) {
+	t.Helper()
+	var cps api.CheckpointsResponse
+	if err := json.Unmarshal([]byte(cli("checkpoints", "--json")), &cps); err != nil {
+		t.Fatal(err)
+	}
+	key := cps.PublicKey.String()
+	case1 := filepath.Join(dir, "case.tar.gz")
+	cli("export", id, "-o", case1)
+	out, err := runCLI(t, ctx, "verify", case1, "--key", key)
+	if err != nil {
+		t.Fatalf("the exported bundle does not verify: %v\n%s", err, out)
+	}
+	t.Logf("bundle: %s", strings.SplitN(out, "\n", 2)[0])
+	b, err := bundle.Read(case1, bundle.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Alerts) < len(inc.Alerts) {
+		t.Errorf("bundle holds %d alerts, the incident %d", len(b.Alerts), len(inc.Alerts))
+	}
+	i := slices.IndexFunc(b.Files, func(f bundle.File) bool { return f.Name == "indicators.stix.json" })
+	if i < 0 || !bytes.Contains(b.Files[i].Data, []byte(exfil)) {
+		t.Errorf("the bundle's STIX indicators do not name the exfiltration destination %s", exfil)
+	}
+	raw, err := os.ReadFile(case1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0x40
+	flipped := filepath.Join(dir, "flipped.tar.gz")
+	os.WriteFile(flipped, raw, 0o600)
+	if out, err := runCLI(t, ctx, "verify", flipped, "--key", key); err == nil {
+		t.Errorf("a bundle with a flipped byte verifies:\n%s", out)
+	}
+
+	s.stop(t)
+	data := filepath.Join(dir, "data")
+	if out, err := runCLI(t, ctx, "verify", "--data", data, "--key", key); err != nil {
+		t.Fatalf("the untouched data folder does not verify: %v\n%s", err, out)
+	}
+	victim := b.Alerts[0].ID
+	db, err := sql.Open("sqlite", filepath.Join(data, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE events SET raw = CAST('forged' AS BLOB) WHERE id = ?", int64(victim)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err = runCLI(t, ctx, "verify", "--data", data, "--key", key)
+	if err == nil || !strings.Contains(out, fmt.Sprintf("event %d", victim)) || !strings.Contains(out, "altered") {
+		t.Errorf("verify --data after altering event %d: %v\n%s", victim, err, out)
+	}
+	// Exporting from the tampered store is refused, naming the record:
+	// Vigie never signs a bundle whose records do not match its log.
+	s2 := startServer(t, data)
+	case2 := filepath.Join(dir, "case-after.tar.gz")
+	out, err = runCLI(t, ctx, "export", id, "-o", case2, "--server", s2.url, "--token", s2.token)
+	if err == nil || !strings.Contains(out, "409") || !strings.Contains(out, fmt.Sprintf("alert %d", victim)) || !strings.Contains(out, "verify --data") {
+		t.Errorf("export from the tampered store: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(case2); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused export left %s behind: %v", case2, err)
+	}
+	s2.stop(t)
 }
 
 // waitIncidents waits until detection has caught up with ingestion: the

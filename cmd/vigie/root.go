@@ -39,6 +39,7 @@ runs the same rules over log files, and "vigie rules" checks them.`,
 		newDemoCommand(), newSimulateCommand(), newIncidentsCommand(), newIncidentCommand(), newScopeCommand(),
 		newDecideCommand(), newDecisionsCommand(), newBouncersCommand(), newIntelCommand(), newHuntsCommand(),
 		newUsersCommand(), newTokensCommand(), newIngestTokensCommand(),
+		newVerifyCommand(), newExportCommand(), newCheckpointsCommand(),
 		newHuntCommand(), newRulesCommand(), newVersionCommand())
 	return root
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/auth"
 	"github.com/vigie-sec/vigie/internal/behave/catalog"
+	"github.com/vigie-sec/vigie/internal/casefile"
 	"github.com/vigie-sec/vigie/internal/decode/detect"
 	"github.com/vigie-sec/vigie/internal/decode/jsonl"
 	decsyslog "github.com/vigie-sec/vigie/internal/decode/syslog"
@@ -33,6 +34,7 @@ import (
 	"github.com/vigie-sec/vigie/internal/ingest/syslog"
 	"github.com/vigie-sec/vigie/internal/intel"
 	"github.com/vigie-sec/vigie/internal/retro"
+	"github.com/vigie-sec/vigie/internal/settings"
 	"github.com/vigie-sec/vigie/internal/store"
 	"github.com/vigie-sec/vigie/internal/store/sqlite"
 	"github.com/vigie-sec/vigie/internal/web"
@@ -145,6 +147,16 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	if err != nil {
 		return err
 	}
+	// Notification targets and response policies made in the console,
+	// over those of the config.
+	set, err := settings.New(settings.Config{Notify: cfg.Notify, Policies: cfg.Response.Policies},
+		settings.Deps{Records: st, Audit: st, Notifier: tri.notify, Responder: tri.respond})
+	if err != nil {
+		return err
+	}
+	if err := set.Load(ctx); err != nil {
+		return err
+	}
 	// Live detection always runs: the indicators of compromise are
 	// matched on every event, besides the rules and detectors configured.
 	intelStore := intel.NewStore(st)
@@ -181,6 +193,19 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	reg.MustRegister(pipe.Counters, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	reg.MustRegister(live.live, tri.notify)
+	evlog, evkey, err := openEvidence(ctx, cfg, st, reg, log, stderr)
+	if err != nil {
+		return err
+	}
+	var exporter api.Exporter
+	var evidenceAPI api.Evidence
+	if evlog != nil {
+		evidenceAPI = evlog
+		if exporter, err = casefile.New(cfg.Export, casefile.Deps{Incidents: tri.incidents, Store: st, Decisions: tri.respond,
+			Log: evlog, Key: evkey, Subject: api.ScopeSubject, Scope: cfg.Scope}); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
 
 	maxRecord := int(cfg.Ingest.MaxRecord)
 	formats := detect.New(detect.Config{MaxRecord: maxRecord})
@@ -188,6 +213,10 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		Auth:         users,
 		Users:        users,
 		IngestTokens: users,
+		Settings:     set,
+		Evidence:     evidenceAPI,
+		Ledger:       st,
+		Exporter:     exporter,
 		AlertStates:  alertStates,
 		Rules:        live.current.Load,
 		RuleSwitches: switches,
@@ -251,7 +280,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	useTLS := cfg.HTTP.TLSCert != ""
 	console := web.New(web.Config{Auth: users, Store: st, Incidents: tri.incidents, OnIncident: tri.incidentChanged,
 		Scope: cfg.Scope, Decisions: tri.respond, Sources: pipe.Counters, Rules: live.current.Load, Users: users, Audit: st,
-		RuleSwitches: switches, AlertStates: consoleAlertStates{alertStates},
+		RuleSwitches: switches, AlertStates: consoleAlertStates{alertStates}, Settings: set,
 		Secure: useTLS, Version: buildVersion(), Logger: log})
 	root := http.NewServeMux()
 	root.Handle("/ui/", console)
@@ -300,6 +329,18 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	var acting sync.WaitGroup
 	acting.Go(func() { tri.respond.Run(actCtx) })
 	acting.Go(func() { tri.notify.Run(actCtx) })
+	if evlog != nil {
+		// The last checkpoint is signed after the last commit and the last
+		// audit entry, so that a clean stop leaves nothing unsigned.
+		acting.Go(func() {
+			if err := evlog.Run(actCtx); err != nil && actCtx.Err() == nil {
+				log.Error("integrity log stopped signing checkpoints", "err", err)
+			}
+			if _, err := evlog.Checkpoint(context.WithoutCancel(actCtx)); err != nil {
+				log.Error("signing the last checkpoint", "err", err)
+			}
+		})
+	}
 	detectCtx, stopDetect := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDetect()
 	var detectDone sync.WaitGroup

@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/vigie-sec/vigie/internal/casefile"
 	"github.com/vigie-sec/vigie/internal/evidence/bundle"
@@ -46,6 +48,14 @@ func (s *server) exportIncident(w http.ResponseWriter, r *http.Request) error {
 	defer tmp.Close()
 	who := identity(r)
 	res, err := s.cfg.Exporter.Export(r.Context(), id, who.User, r.RemoteAddr, tmp, format)
+	if errors.Is(err, bundle.ErrProofMismatch) {
+		msg := err.Error()
+		if i := strings.Index(msg, ": it leads to root"); i > 0 {
+			msg = msg[:i]
+		}
+		return &Error{Status: http.StatusConflict, Code: "evidence_mismatch", Message: fmt.Sprintf(
+			"incident %d cannot be exported: %s. A stored record no longer matches what the integrity log recorded: the store was altered. Keep a copy of the data folder and run vigie verify --data to see what changed", id, msg)}
+	}
 	if err != nil {
 		return fmt.Errorf("exporting incident %d: %w", id, err)
 	}

@@ -15,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-sec/vigie/internal/api"
 	"github.com/vigie-sec/vigie/internal/auth"
+	"github.com/vigie-sec/vigie/internal/casefile"
 	"github.com/vigie-sec/vigie/internal/detect"
 	"github.com/vigie-sec/vigie/internal/event"
+	"github.com/vigie-sec/vigie/internal/evidence"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/ingest"
 	"github.com/vigie-sec/vigie/internal/respond"
@@ -46,6 +49,7 @@ type env struct {
 	respond   *respond.Manager
 	counters  *ingest.Counters
 	settings  *settings.Manager
+	key       *evidence.Key
 	// alerts are the three stored alerts, oldest first.
 	alerts []event.ID
 	// incA is the incident of alice's brute force (two alerts), incB
@@ -99,6 +103,18 @@ func newEnv(t testing.TB) *env {
 	e.counters = ingest.NewCounters(nil)
 	e.settings = newSettings(t, st, e.respond)
 	e.storeData(t)
+	if e.key, err = evidence.GenerateKey(); err != nil {
+		t.Fatal(err)
+	}
+	evlog, err := evidence.Open(ctx, st, e.key, evidence.Config{Origin: "web-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exporter, err := casefile.New(casefile.Config{}, casefile.Deps{Incidents: e.incidents, Store: st, Decisions: e.respond,
+		Log: evlog, Key: e.key, Subject: api.ScopeSubject})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rules, err := detect.Load(detect.Config{}, filepath.Join("testdata", "rules"))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +122,7 @@ func newEnv(t testing.TB) *env {
 	h := web.New(web.Config{
 		Auth: e.auth, Store: st, Incidents: e.incidents, Decisions: e.respond, Sources: e.counters,
 		Rules: func() *detect.RuleSet { return rules }, Users: e.auth, Audit: st, RuleSwitches: &recordSwitches{st, st}, AlertStates: &recordStates{st, st}, Version: "test", Logger: log,
-		Settings: e.settings,
+		Settings: e.settings, Exporter: exporter,
 	})
 	mux := http.NewServeMux()
 	mux.Handle(web.Prefix, h)

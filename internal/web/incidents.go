@@ -79,7 +79,9 @@ type incidentView struct {
 	// incident's entities.
 	Sources []string
 	// Form errors, by form, after a refused POST.
-	StatusError, AssignError, NoteError, MergeError, DecisionError string
+	StatusError, AssignError, NoteError, MergeError, DecisionError, ExportError string
+	// Export is whether case bundles can be exported.
+	Export bool
 	// Values typed in a refused form, shown again.
 	Reason, Note string
 }
@@ -137,6 +139,7 @@ func (s *server) fillIncident(r *http.Request, d *incidentView) error {
 	ctx := r.Context()
 	inc := d.Inc
 	d.Statuses = statuses
+	d.Export = s.cfg.Exporter != nil
 	because := map[event.ID]string{}
 	for _, j := range inc.Joins {
 		because[j.Alert] = j.Because

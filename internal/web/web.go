@@ -65,6 +65,9 @@ type Config struct {
 	// Settings, when set, gives admins the pages of notification targets
 	// and response policies.
 	Settings api.Settings
+	// Exporter, when set, lets analysts download an incident's case
+	// bundle from its page.
+	Exporter api.Exporter
 	// Audit, when set, gives admins the audit log page.
 	Audit store.Auditor
 	// Secure marks the session cookie Secure: set it when the server
@@ -128,6 +131,9 @@ func New(cfg Config) http.Handler {
 		s.route(mux, "POST /ui/incidents/{id}/assign", auth.RoleAnalyst, s.assign)
 		s.route(mux, "POST /ui/incidents/{id}/notes", auth.RoleAnalyst, s.addNote)
 		s.route(mux, "POST /ui/incidents/{id}/merge", auth.RoleAnalyst, s.merge)
+		if cfg.Exporter != nil {
+			s.route(mux, "POST /ui/incidents/{id}/export", auth.RoleAnalyst, s.export)
+		}
 		s.route(mux, "POST /ui/alerts/attach", auth.RoleAnalyst, s.attach)
 		s.route(mux, "GET /ui/entity/{field}/{value}", auth.RoleViewer, s.entity)
 	}

@@ -67,6 +67,10 @@ func (p *proofLine) leafed() (Leafed, error) {
 	return l, nil
 }
 
+// ErrProofMismatch is matched by the error of a record that does not
+// match its inclusion proof: it was altered after it was recorded.
+var ErrProofMismatch = errors.New("does not match its inclusion proof")
+
 // checkInclusion checks that the leaf whose hash is h sits at l.Index in
 // the tree of cp.
 func checkInclusion(cp *evidence.Checkpoint, l Leafed, h leaf.Hash) error {
@@ -81,8 +85,8 @@ func checkInclusion(cp *evidence.Checkpoint, l Leafed, h leaf.Hash) error {
 	var mismatch proof.RootMismatchError
 	switch {
 	case errors.As(err, &mismatch):
-		return fmt.Errorf("does not match its inclusion proof (leaf %d of %d): it leads to root %x, not the checkpoint's %x",
-			l.Index, cp.Size, mismatch.CalculatedRoot, cp.Root)
+		return fmt.Errorf("%w (leaf %d of %d): it leads to root %x, not the checkpoint's %x",
+			ErrProofMismatch, l.Index, cp.Size, mismatch.CalculatedRoot, cp.Root)
 	case err != nil:
 		return fmt.Errorf("does not match its inclusion proof (leaf %d of %d): %w", l.Index, cp.Size, err)
 	}
