@@ -60,7 +60,16 @@ type Tree struct {
 	nodes [][]leaf.Hash
 	// tail holds the leaf hashes after the last complete chunk.
 	tail []leaf.Hash
+
+	cacheMu sync.Mutex // cacheMu guards cache and cached
+	// cache keeps the last complete chunks read, checked: an export
+	// proves thousands of neighbouring leaves, which share chunks.
+	cache  map[uint64][]leaf.Hash
+	cached []uint64 // cache's keys, oldest first
 }
+
+// cachedChunks bounds the chunk cache: 1024 chunks of 64 leaves, 2 MiB.
+const cachedChunks = 1024
 
 // NewTree returns an empty tree over src; call Sync to read its leaves.
 func NewTree(src LeafSource) *Tree {
@@ -281,6 +290,12 @@ func (t *Tree) chunkLocked(ctx context.Context, i uint64) ([]leaf.Hash, error) {
 	if i == uint64(t.size/chunkSize) {
 		return t.tail, nil
 	}
+	t.cacheMu.Lock()
+	hashes, ok := t.cache[i]
+	t.cacheMu.Unlock()
+	if ok {
+		return hashes, nil
+	}
 	from := int64(i * chunkSize)
 	page, err := t.src.Leaves(ctx, from, chunkSize)
 	if err != nil {
@@ -289,7 +304,7 @@ func (t *Tree) chunkLocked(ctx context.Context, i uint64) ([]leaf.Hash, error) {
 	if len(page) != chunkSize {
 		return nil, fmt.Errorf("reading leaves %d to %d: got %d leaves: %w", from, from+chunkSize-1, len(page), ErrLeafChanged)
 	}
-	hashes := make([]leaf.Hash, chunkSize)
+	hashes = make([]leaf.Hash, chunkSize)
 	for j, l := range page {
 		if l.Index != from+int64(j) {
 			return nil, fmt.Errorf("reading leaves %d to %d: leaf %d has index %d: %w", from, from+chunkSize-1, from+int64(j), l.Index, ErrLeafChanged)
@@ -298,6 +313,19 @@ func (t *Tree) chunkLocked(ctx context.Context, i uint64) ([]leaf.Hash, error) {
 	}
 	if t.perfectRoot(hashes) != t.nodes[0][i] {
 		return nil, fmt.Errorf("leaves %d to %d: %w", from, from+chunkSize-1, ErrLeafChanged)
+	}
+	t.cacheMu.Lock()
+	defer t.cacheMu.Unlock()
+	if _, ok := t.cache[i]; !ok {
+		if t.cache == nil {
+			t.cache = make(map[uint64][]leaf.Hash)
+		}
+		if len(t.cached) == cachedChunks {
+			delete(t.cache, t.cached[0])
+			t.cached = t.cached[1:]
+		}
+		t.cache[i] = hashes
+		t.cached = append(t.cached, i)
 	}
 	return hashes, nil
 }

@@ -8,13 +8,18 @@
 // string. docs/evidence.md describes it for other implementations.
 //
 // A leaf is a sequence of items, each written as uvarint(len) then bytes;
-// integers are written as their decimal text. An event's items:
+// integers are written as their decimal text. An event's leaf is
 //
-//	"vigie.event.v1", id, time, received, source, format, kind,
-//	parse_error, number of fields, then name, type, value of each field,
-//	then raw
+//	"vigie.event.v1", id, content
 //
-// An audit entry's items:
+// where content is the SHA-256 of the event's content items:
+//
+//	time, received, source, format, kind, parse_error, number of fields,
+//	then name, type, value of each field, then raw
+//
+// The store hashes the content before it takes its write lock and adds the
+// ID, which it assigns under the lock, to a short leaf: the integrity log
+// costs the single writer little. An audit entry's leaf is
 //
 //	"vigie.audit.v1", seq, time, actor, action, target, remote, detail
 //
@@ -100,22 +105,38 @@ var (
 
 // Event appends the leaf of a stored event to dst. e.ID must be set.
 func Event(dst []byte, e *event.Event) []byte {
+	return EventLeaf(dst, int64(e.ID), EventContent(e))
+}
+
+// EventLeaf appends the leaf of the event whose ID is id and whose content
+// hash is content.
+func EventLeaf(dst []byte, id int64, content Hash) []byte {
 	dst = appendString(dst, EventDomain)
-	dst = appendInt(dst, int64(e.ID))
-	dst = appendInt(dst, Nanos(e.Time))
-	dst = appendInt(dst, Nanos(e.Received))
-	dst = appendString(dst, string(e.Source))
-	dst = appendString(dst, e.Format)
-	dst = appendInt(dst, int64(e.Kind))
-	dst = appendString(dst, e.ParseError)
-	dst = appendInt(dst, int64(len(e.Fields)))
+	dst = appendInt(dst, id)
+	dst = binary.AppendUvarint(dst, uint64(len(content)))
+	return append(dst, content[:]...)
+}
+
+// EventContent returns the SHA-256 of e's content items.
+func EventContent(e *event.Event) Hash { return sha256.Sum256(AppendContent(nil, e)) }
+
+// AppendContent appends e's content items to dst.
+func AppendContent(dst []byte, e *event.Event) []byte {
+	b := dst
+	b = appendInt(b, Nanos(e.Time))
+	b = appendInt(b, Nanos(e.Received))
+	b = appendString(b, string(e.Source))
+	b = appendString(b, e.Format)
+	b = appendInt(b, int64(e.Kind))
+	b = appendString(b, e.ParseError)
+	b = appendInt(b, int64(len(e.Fields)))
 	for _, f := range e.Fields {
-		dst = appendString(dst, f.Name)
-		dst = appendInt(dst, int64(f.Type))
-		dst = appendString(dst, f.Value)
+		b = appendString(b, f.Name)
+		b = appendInt(b, int64(f.Type))
+		b = appendString(b, f.Value)
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(e.Raw)))
-	return append(dst, e.Raw...)
+	b = binary.AppendUvarint(b, uint64(len(e.Raw)))
+	return append(b, e.Raw...)
 }
 
 // Audit appends the leaf of a stored audit entry to dst. a.Seq must be set.

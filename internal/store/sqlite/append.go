@@ -66,11 +66,12 @@ func (s *Store) Append(ctx context.Context, batch []*event.Event) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	contents := eventContents(batch)
 	if err := s.lockWrite(ctx); err != nil {
 		return fmt.Errorf("appending %d events: %w", len(batch), err)
 	}
 	defer s.unlockWrite()
-	if err := s.appendLocked(ctx, batch); err != nil {
+	if err := s.appendLocked(ctx, batch, contents); err != nil {
 		return fmt.Errorf("appending %d events: %w", len(batch), err)
 	}
 	for i, e := range batch {
@@ -80,8 +81,9 @@ func (s *Store) Append(ctx context.Context, batch []*event.Event) error {
 	return nil
 }
 
-// appendLocked writes batch in one transaction with IDs from s.nextID.
-func (s *Store) appendLocked(ctx context.Context, batch []*event.Event) (err error) {
+// appendLocked writes batch in one transaction with IDs from s.nextID;
+// contents are the events' content hashes, for the integrity log.
+func (s *Store) appendLocked(ctx context.Context, batch []*event.Event, contents []leaf.Hash) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
@@ -135,7 +137,7 @@ func (s *Store) appendLocked(ctx context.Context, batch []*event.Event) (err err
 	if _, err := st.setLastID.ExecContext(ctx, s.nextID+int64(len(batch))-1); err != nil {
 		return err
 	}
-	if err := s.addLeavesLocked(ctx, s.writer, leaf.KindEvent, s.nextID, eventLeaves(batch, s.nextID)); err != nil {
+	if err := s.addLeavesLocked(ctx, s.writer, leaf.KindEvent, s.nextID, eventLeaves(contents, s.nextID)); err != nil {
 		return err
 	}
 	if err := s.commitLocked(ctx); err != nil {

@@ -2,10 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/event"
@@ -65,14 +68,44 @@ func (s *Store) auditLocked(ctx context.Context, q execQuerier, e *store.AuditEn
 	return s.addLeavesLocked(ctx, q, leaf.KindAudit, e.Seq, h[:])
 }
 
-// eventLeaves returns the leaf hashes of batch stored with IDs from first.
-func eventLeaves(batch []*event.Event, first int64) []byte {
-	hashes := make([]byte, 0, 32*len(batch))
-	var buf []byte
-	for i, e := range batch {
-		c := *e
-		c.ID = event.ID(first + int64(i))
-		buf = leaf.Event(buf[:0], &c)
+// eventContents returns the content hashes of batch's events (package
+// leaf). Append computes them before it takes the write lock, on every
+// core for a large batch: 0.58 µs of wall time per event in all on two
+// cores, against 2.1 µs for hashing whole leaves under the lock
+// (BenchmarkEventLeaves).
+func eventContents(batch []*event.Event) []leaf.Hash {
+	out := make([]leaf.Hash, len(batch))
+	hash := func(lo, hi int) {
+		var buf []byte
+		for i := lo; i < hi; i++ {
+			buf = leaf.AppendContent(buf[:0], batch[i])
+			out[i] = sha256.Sum256(buf)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(batch)/parallelContents)
+	if workers <= 1 {
+		hash(0, len(batch))
+		return out
+	}
+	var wg sync.WaitGroup
+	per := (len(batch) + workers - 1) / workers
+	for lo := 0; lo < len(batch); lo += per {
+		wg.Go(func() { hash(lo, min(lo+per, len(batch))) })
+	}
+	wg.Wait()
+	return out
+}
+
+// parallelContents is the fewest events per goroutine worth hashing apart.
+const parallelContents = 256
+
+// eventLeaves returns the leaf hashes of events stored with IDs from
+// first, given their content hashes.
+func eventLeaves(contents []leaf.Hash, first int64) []byte {
+	hashes := make([]byte, 0, 32*len(contents))
+	buf := make([]byte, 0, 64)
+	for i, c := range contents {
+		buf = leaf.EventLeaf(buf[:0], first+int64(i), c)
 		h := leaf.HashLeaf(buf)
 		hashes = append(hashes, h[:]...)
 	}
