@@ -61,20 +61,8 @@ func (s *Service) CreateToken(ctx context.Context, owner string, role Role, ttl 
 	if role > who.Role {
 		return "", info, fmt.Errorf("creating a %s token by %q (%s): %w: above the creator's role", role, who.User, who.Role, ErrForbidden)
 	}
-	switch {
-	case ttl == 0:
-		ttl = DefaultTokenTTL
-	case ttl < time.Minute || ttl > MaxTokenTTL:
-		return "", info, fmt.Errorf("%w: token lifetime %s: want 1m to %s", ErrInvalid, ttl, MaxTokenTTL)
-	}
-	if err := checkLabel(label); err != nil {
-		return "", info, err
-	}
-	var idBytes [8]byte
-	if _, err := rand.Read(idBytes[:]); err != nil {
-		return "", info, fmt.Errorf("generating token id: %w", err)
-	}
-	if token, err = NewToken(); err != nil {
+	token, id, ttl, err := newTokenParts(ttl, label)
+	if err != nil {
 		return "", info, err
 	}
 	s.mu.Lock()
@@ -92,7 +80,7 @@ func (s *Service) CreateToken(ctx context.Context, owner string, role Role, ttl 
 	now := s.now()
 	rec := tokenRecord{
 		TokenInfo: TokenInfo{
-			ID: hex.EncodeToString(idBytes[:]), Owner: owner, Role: role, Label: label,
+			ID: id, Owner: owner, Role: role, Label: label,
 			Created: now, CreatedBy: actor(who), Expires: now.Add(ttl),
 		},
 		Gen: u.Gen,
@@ -107,6 +95,28 @@ func (s *Service) CreateToken(ctx context.Context, owner string, role Role, ttl 
 	info = rec.TokenInfo
 	info.Active = true
 	return token, info, nil
+}
+
+// newTokenParts checks a token request's lifetime (0: DefaultTokenTTL)
+// and label, and makes the token and its public ID.
+func newTokenParts(ttl time.Duration, label string) (token, id string, _ time.Duration, err error) {
+	switch {
+	case ttl == 0:
+		ttl = DefaultTokenTTL
+	case ttl < time.Minute || ttl > MaxTokenTTL:
+		return "", "", 0, fmt.Errorf("%w: token lifetime %s: want 1m to %s", ErrInvalid, ttl, MaxTokenTTL)
+	}
+	if err := checkLabel(label); err != nil {
+		return "", "", 0, err
+	}
+	var idBytes [8]byte
+	if _, err := rand.Read(idBytes[:]); err != nil {
+		return "", "", 0, fmt.Errorf("generating token id: %w", err)
+	}
+	if token, err = NewToken(); err != nil {
+		return "", "", 0, err
+	}
+	return token, hex.EncodeToString(idBytes[:]), ttl, nil
 }
 
 func checkLabel(label string) error {

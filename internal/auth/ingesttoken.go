@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"time"
@@ -57,25 +55,13 @@ func (s *Service) CreateIngestToken(ctx context.Context, source string, ttl time
 	if err := ValidSourceName(source); err != nil {
 		return "", info, err
 	}
-	switch {
-	case ttl == 0:
-		ttl = DefaultTokenTTL
-	case ttl < time.Minute || ttl > MaxTokenTTL:
-		return "", info, fmt.Errorf("%w: token lifetime %s: want 1m to %s", ErrInvalid, ttl, MaxTokenTTL)
-	}
-	if err := checkLabel(label); err != nil {
-		return "", info, err
-	}
-	var idBytes [8]byte
-	if _, err := rand.Read(idBytes[:]); err != nil {
-		return "", info, fmt.Errorf("generating token id: %w", err)
-	}
-	if token, err = NewToken(); err != nil {
+	token, id, ttl, err := newTokenParts(ttl, label)
+	if err != nil {
 		return "", info, err
 	}
 	now := s.now()
 	info = IngestToken{
-		ID: hex.EncodeToString(idBytes[:]), Source: source, Label: label,
+		ID: id, Source: source, Label: label,
 		Created: now, CreatedBy: actor(who), Expires: now.Add(ttl),
 	}
 	s.mu.Lock()
