@@ -228,8 +228,7 @@ func newExportCommand() *cobra.Command {
 				return apiError(resp, b)
 			}
 			if output == "" {
-				_, params, _ := mimeParams(resp.Header.Get("Content-Disposition"))
-				output = params
+				output = attachmentName(resp.Header.Get("Content-Disposition"))
 			}
 			if output == "" {
 				output = fmt.Sprintf("vigie-incident-%d.%s", id, format)
@@ -266,19 +265,19 @@ custody). Anyone can check the bundle offline with "vigie verify".`
 	return cmd
 }
 
-// mimeParams returns the filename of a Content-Disposition header, kept
-// to its base name.
-func mimeParams(cd string) (string, string, error) {
+// attachmentName returns the file name of a Content-Disposition header,
+// kept to a plain base name, or "".
+func attachmentName(cd string) string {
 	_, rest, ok := strings.Cut(cd, `filename="`)
 	if !ok {
-		return "", "", nil
+		return ""
 	}
 	name, _, _ := strings.Cut(rest, `"`)
 	name = filepath.Base(name)
 	if name == "." || name == "/" || strings.HasPrefix(name, ".") {
-		return "", "", nil
+		return ""
 	}
-	return "attachment", name, nil
+	return name
 }
 
 func newCheckpointsCommand() *cobra.Command {
