@@ -280,7 +280,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	useTLS := cfg.HTTP.TLSCert != ""
 	console := web.New(web.Config{Auth: users, Store: st, Incidents: tri.incidents, OnIncident: tri.incidentChanged,
 		Scope: cfg.Scope, Decisions: tri.respond, Sources: pipe.Counters, Rules: live.current.Load, Users: users, Audit: st,
-		RuleSwitches: switches, AlertStates: consoleAlertStates{alertStates}, Settings: set, Exporter: exporter,
+		RuleSwitches: switches, AlertStates: consoleAlertStates{alertStates}, Settings: set, Exporter: exporter, IngestTokens: users,
 		Secure: useTLS, Version: buildVersion(), Logger: log})
 	root := http.NewServeMux()
 	root.Handle("/ui/", console)

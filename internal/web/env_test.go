@@ -121,7 +121,7 @@ func newEnv(t testing.TB) *env {
 	}
 	h := web.New(web.Config{
 		Auth: e.auth, Store: st, Incidents: e.incidents, Decisions: e.respond, Sources: e.counters,
-		Rules: func() *detect.RuleSet { return rules }, Users: e.auth, Audit: st, RuleSwitches: &recordSwitches{st, st}, AlertStates: &recordStates{st, st}, Version: "test", Logger: log,
+		Rules: func() *detect.RuleSet { return rules }, Users: e.auth, IngestTokens: e.auth, Audit: st, RuleSwitches: &recordSwitches{st, st}, AlertStates: &recordStates{st, st}, Version: "test", Logger: log,
 		Settings: e.settings, Exporter: exporter,
 	})
 	mux := http.NewServeMux()

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,5 +56,47 @@ func TestExportFromIncidentPage(t *testing.T) {
 	}
 	if resp, _ := viewer.postCSRF(page+"/export", url.Values{"format": {"zip"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("export by a viewer: %s, want 403", resp.Status)
+	}
+}
+
+// TestIngestTokensPage makes a source's ingest token on the settings page
+// as an admin: it is shown once, listed without its secret, refused with
+// a message for a bad source name, revoked, and audited with the admin's
+// address.
+func TestIngestTokensPage(t *testing.T) {
+	e := newEnv(t)
+	admin := e.login(t, auth.RoleAdmin)
+	if _, body := admin.get("/ui/settings"); !strings.Contains(body, `id="ingest-form"`) {
+		t.Fatal("no ingest token form on the settings page")
+	}
+	resp, body := admin.postCSRF("/ui/settings/ingest-tokens", url.Values{"source": {"dc01"}, "ttl": {"24h"}, "label": {"<i>DC01</i>"}})
+	m := regexp.MustCompile(`vigie_[0-9a-f]{64}`).FindString(body)
+	if resp.StatusCode != http.StatusOK || m == "" || strings.Contains(body, "<i>DC01") {
+		t.Fatalf("create: %s; token shown %q; label escaped: %v", resp.Status, m, !strings.Contains(body, "<i>DC01"))
+	}
+	if _, body := admin.get("/ui/settings"); strings.Contains(body, m) || !strings.Contains(body, "dc01") {
+		t.Error("the settings page shows the token again, or not its source")
+	}
+	resp, body = admin.postCSRF("/ui/settings/ingest-tokens", url.Values{"source": {"dc 01"}, "ttl": {"24h"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="ingest-error"`) {
+		t.Errorf("a bad source name: %s, want 400 with the error on the page", resp.Status)
+	}
+	list, err := e.auth.IngestTokens(t.Context())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("IngestTokens = %v, %v", list, err)
+	}
+	if resp, _ := admin.postCSRF("/ui/settings/ingest-tokens/"+list[0].ID+"/revoke", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("revoke: %s", resp.Status)
+	}
+	if list, _ = e.auth.IngestTokens(t.Context()); list[0].Active {
+		t.Error("the token is still active after its revocation")
+	}
+	entries, err := e.st.AuditLog(t.Context(), 0, 0, "ingest-token/"+list[0].ID)
+	if err != nil || len(entries) != 2 || entries[0].Actor != users[auth.RoleAdmin] || entries[0].Remote == "" {
+		t.Errorf("audit of the token: %+v, %v; want creation and revocation by the admin with an address", entries, err)
+	}
+	analyst := e.login(t, auth.RoleAnalyst)
+	if resp, _ := analyst.postCSRF("/ui/settings/ingest-tokens", url.Values{"source": {"x"}, "ttl": {"1h"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an analyst making an ingest token: %s, want 403", resp.Status)
 	}
 }

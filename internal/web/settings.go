@@ -29,13 +29,17 @@ type Users interface {
 type settingsView struct {
 	Users  []auth.UserInfo
 	Tokens []auth.TokenInfo
-	Roles  []auth.Role
+	// Ingest lists the sources' ingest tokens, when the console manages
+	// them (Config.IngestTokens).
+	Ingest     []auth.IngestToken
+	HaveIngest bool
+	Roles      []auth.Role
 	// Secret is a new token or temporary password, shown once, and what
 	// it is.
 	Secret, SecretFor string
 	// Form errors and the values typed.
-	UserError, TokenError, UpdateError string
-	NewName, NewRole                   string
+	UserError, TokenError, UpdateError, IngestError string
+	NewName, NewRole                                string
 	// Config says that the notification and policy pages exist.
 	Config bool
 }
@@ -55,20 +59,27 @@ func (s *server) showSettings(w http.ResponseWriter, r *http.Request, v *view, d
 	if d.Tokens, err = s.cfg.Users.Tokens(r.Context(), ""); err != nil {
 		return fmt.Errorf("listing tokens: %w", err)
 	}
+	if d.HaveIngest = s.cfg.IngestTokens != nil; d.HaveIngest {
+		if d.Ingest, err = s.cfg.IngestTokens.IngestTokens(r.Context()); err != nil {
+			return fmt.Errorf("listing ingest tokens: %w", err)
+		}
+	}
 	v.Title, v.Nav, v.Data = "Settings", "settings", d
 	s.render(w, status, "settings", v)
 	return nil
 }
 
-func identity(v *view) auth.Identity {
-	return auth.Identity{User: v.Sess.User, Role: v.Sess.Role, Via: "session"}
+// identity is who acts through the console, with the client's address
+// for the audit log.
+func identity(r *http.Request, v *view) auth.Identity {
+	return auth.Identity{User: v.Sess.User, Role: v.Sess.Role, Via: "session", Remote: r.RemoteAddr}
 }
 
 // userError says what is wrong with a user form, or returns err when it
 // is not the user's fault.
 func userError(err error) (string, error) {
 	for _, known := range []error{auth.ErrBadName, auth.ErrExists, auth.ErrWeakPassword, auth.ErrUnknownUser,
-		auth.ErrForbidden, auth.ErrUnknownToken} {
+		auth.ErrForbidden, auth.ErrUnknownToken, auth.ErrInvalid} {
 		if errors.Is(err, known) {
 			return err.Error(), nil
 		}
@@ -81,7 +92,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request, v *view) err
 	role, err := auth.ParseRole(d.NewRole)
 	if err != nil {
 		d.UserError = err.Error()
-	} else if err := s.cfg.Users.CreateUser(r.Context(), d.NewName, r.PostFormValue("password"), role, identity(v)); err != nil {
+	} else if err := s.cfg.Users.CreateUser(r.Context(), d.NewName, r.PostFormValue("password"), role, identity(r, v)); err != nil {
 		if d.UserError, err = userError(err); err != nil {
 			return err
 		}
@@ -94,7 +105,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request, v *view) err
 // updateUser applies one change to a user, named by the form's "do":
 // role, disable, enable or reset.
 func (s *server) updateUser(w http.ResponseWriter, r *http.Request, v *view) error {
-	name, who, ctx := r.PathValue("name"), identity(v), r.Context()
+	name, who, ctx := r.PathValue("name"), identity(r, v), r.Context()
 	d := &settingsView{}
 	var err error
 	switch r.PostFormValue("do") {
@@ -136,7 +147,7 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request, v *view) er
 		d.TokenError = err.Error()
 		return s.showSettings(w, r, v, d, http.StatusBadRequest)
 	}
-	tok, info, err := s.cfg.Users.CreateToken(r.Context(), owner, role, ttl, label, identity(v))
+	tok, info, err := s.cfg.Users.CreateToken(r.Context(), owner, role, ttl, label, identity(r, v))
 	if err != nil {
 		if d.TokenError, err = userError(err); err != nil {
 			return err
@@ -148,7 +159,7 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request, v *view) er
 }
 
 func (s *server) revokeToken(w http.ResponseWriter, r *http.Request, v *view) error {
-	err := s.cfg.Users.RevokeToken(r.Context(), r.PathValue("id"), identity(v))
+	err := s.cfg.Users.RevokeToken(r.Context(), r.PathValue("id"), identity(r, v))
 	if errors.Is(err, auth.ErrUnknownToken) {
 		return notFound("There is no token %q.", r.PathValue("id"))
 	}
@@ -156,4 +167,34 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request, v *view) er
 		return err
 	}
 	return seeOther(w, r, "/ui/settings")
+}
+
+func (s *server) createIngestToken(w http.ResponseWriter, r *http.Request, v *view) error {
+	d := &settingsView{}
+	source, label := strings.TrimSpace(r.PostFormValue("source")), strings.TrimSpace(r.PostFormValue("label"))
+	ttl, err := time.ParseDuration(strings.TrimSpace(r.PostFormValue("ttl")))
+	if err != nil || ttl <= 0 {
+		d.IngestError = fmt.Sprintf("Lifetime %q: write a positive duration such as 2160h.", r.PostFormValue("ttl"))
+		return s.showSettings(w, r, v, d, http.StatusBadRequest)
+	}
+	tok, info, err := s.cfg.IngestTokens.CreateIngestToken(r.Context(), source, ttl, label, identity(r, v))
+	if err != nil {
+		if d.IngestError, err = userError(err); err != nil {
+			return err
+		}
+		return s.showSettings(w, r, v, d, http.StatusBadRequest)
+	}
+	d.Secret, d.SecretFor = tok, fmt.Sprintf("ingest token %s of source %s: copy it now, it is not shown again", info.ID, info.Source)
+	return s.showSettings(w, r, v, d, http.StatusOK)
+}
+
+func (s *server) revokeIngestToken(w http.ResponseWriter, r *http.Request, v *view) error {
+	err := s.cfg.IngestTokens.RevokeIngestToken(r.Context(), r.PathValue("id"), identity(r, v))
+	if errors.Is(err, auth.ErrUnknownToken) {
+		return notFound("There is no ingest token %q.", r.PathValue("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return seeOther(w, r, "/ui/settings#h-ingest")
 }

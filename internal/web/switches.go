@@ -51,7 +51,7 @@ func (s *server) switchRule(w http.ResponseWriter, r *http.Request, v *view) err
 	if !known {
 		return notFound("There is no rule %q.", id)
 	}
-	if err := s.cfg.RuleSwitches.SetDisabled(r.Context(), id, disabled, identity(v), r.RemoteAddr); err != nil {
+	if err := s.cfg.RuleSwitches.SetDisabled(r.Context(), id, disabled, identity(r, v), r.RemoteAddr); err != nil {
 		return fmt.Errorf("switching rule %s: %w", id, err)
 	}
 	return seeOther(w, r, "/ui/rules#rule-"+url.PathEscape(id))

@@ -84,7 +84,7 @@ func (s *server) triage(w http.ResponseWriter, r *http.Request, v *view) error {
 	if action != "assign" {
 		assignee = ""
 	}
-	if err := s.cfg.AlertStates.Set(r.Context(), ids, status, assignee, reason, identity(v), r.RemoteAddr); err != nil {
+	if err := s.cfg.AlertStates.Set(r.Context(), ids, status, assignee, reason, identity(r, v), r.RemoteAddr); err != nil {
 		return fmt.Errorf("triaging %d alerts: %w", len(ids), err)
 	}
 	return seeOther(w, r, "/ui/alerts?"+back.Encode())

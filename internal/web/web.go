@@ -62,6 +62,9 @@ type Config struct {
 	// Users, when set, gives admins the settings page: users and API
 	// tokens.
 	Users Users
+	// IngestTokens, when set with Users, lists the sources' ingest tokens
+	// on the settings page and lets admins make and revoke them.
+	IngestTokens api.IngestTokens
 	// Settings, when set, gives admins the pages of notification targets
 	// and response policies.
 	Settings api.Settings
@@ -143,6 +146,10 @@ func New(cfg Config) http.Handler {
 		s.route(mux, "POST /ui/settings/users/{name}", auth.RoleAdmin, s.updateUser)
 		s.route(mux, "POST /ui/settings/tokens", auth.RoleAdmin, s.createToken)
 		s.route(mux, "POST /ui/settings/tokens/{id}/revoke", auth.RoleAdmin, s.revokeToken)
+		if cfg.IngestTokens != nil {
+			s.route(mux, "POST /ui/settings/ingest-tokens", auth.RoleAdmin, s.createIngestToken)
+			s.route(mux, "POST /ui/settings/ingest-tokens/{id}/revoke", auth.RoleAdmin, s.revokeIngestToken)
+		}
 	}
 	if cfg.Settings != nil {
 		s.route(mux, "GET /ui/settings/notify", auth.RoleAdmin, s.notifySettings)
