@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -107,7 +108,7 @@ are rejected with the file and line. Flags override the file.`,
 	return cmd
 }
 
-func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte) (int, error) }) error {
+func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("creating data folder: %w", err)
@@ -127,21 +128,9 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	}
 	defer st.Close()
 
-	users, err := auth.NewService(auth.Config{SessionTTL: time.Duration(cfg.Auth.SessionTTL), IdleTimeout: time.Duration(cfg.Auth.IdleTimeout),
-		LoginLimit: cfg.Auth.LoginLimit, LoginWindow: time.Duration(cfg.Auth.LoginWindow), AdminToken: token},
-		auth.Deps{Records: st, Audit: st})
+	users, err := openUsers(ctx, cfg, st, token, stderr)
 	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	if pw, created, err := users.EnsureAdmin(ctx); err != nil {
 		return err
-	} else if created {
-		fmt.Fprintf(stderr, "Console user %q, password (shown once; to be changed at first login):\n\n    %s\n\n", auth.AdminUser, pw)
-	}
-	for _, u := range cfg.demoUsers {
-		if err := users.EnsureUser(ctx, u.name, u.password, u.role); err != nil {
-			return err
-		}
 	}
 	tri, err := newTriage(ctx, cfg, st, log)
 	if err != nil {
@@ -240,62 +229,24 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 		Logger:     log,
 	})
 
-	var sl *syslog.Server
-	if cfg.Syslog.UDP != "" || cfg.Syslog.TCP != "" || cfg.Syslog.TLS != "" {
-		var tlsConfig *tls.Config
-		if cfg.Syslog.TLS != "" {
-			cert, err := tls.LoadX509KeyPair(cfg.Syslog.TLSCert, cfg.Syslog.TLSKey)
-			if err != nil {
-				return fmt.Errorf("syslog TLS certificate: %w", err)
-			}
-			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		}
-		dec := decsyslog.New(decsyslog.Config{})
-		sl, err = syslog.Listen(syslog.Config{
-			UDP: cfg.Syslog.UDP, TCP: cfg.Syslog.TCP, TLS: cfg.Syslog.TLS, TLSConfig: tlsConfig,
-			Queue: pipe, Decode: dec.DecodeMessage, MaxMessage: maxRecord, Logger: log,
-		})
-		if err != nil {
-			return err
-		}
+	sl, err := listenSyslog(cfg, pipe, maxRecord, log)
+	if err != nil {
+		return err
 	}
-
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
-	autoTLS := !loopback(cfg.Listen) && cfg.HTTP.TLSCert == ""
-	if cfg.HTTP.SelfSigned != nil {
-		autoTLS = *cfg.HTTP.SelfSigned && cfg.HTTP.TLSCert == ""
-	}
-	if autoTLS {
-		host, _, _ := net.SplitHostPort(cfg.Listen)
-		cert, key, fp, err := selfSigned(cfg.Data, host)
-		if err != nil {
-			return fmt.Errorf("self-signed certificate: %w", err)
-		}
-		cfg.HTTP.TLSCert, cfg.HTTP.TLSKey = cert, key
-		log.Info("TLS with a self-signed certificate; give http.tls_cert to use yours", "cert", cert, "sha256", fp)
+	if err := chooseTLS(cfg, log); err != nil {
+		return err
 	}
 	useTLS := cfg.HTTP.TLSCert != ""
 	console := web.New(web.Config{Auth: users, Store: st, Incidents: tri.incidents, OnIncident: tri.incidentChanged,
 		Scope: cfg.Scope, Decisions: tri.respond, Sources: pipe.Counters, Rules: live.current.Load, Users: users, Audit: st,
 		RuleSwitches: switches, AlertStates: consoleAlertStates{alertStates}, Settings: set, Exporter: exporter, IngestTokens: users,
 		Secure: useTLS, Version: buildVersion(), Logger: log})
-	root := http.NewServeMux()
-	root.Handle("/ui/", console)
-	root.Handle("/ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
-	root.Handle("/", handler)
-	// A browser opening the server's address gets the console; the
-	// Elasticsearch clients that probe "/" get the API.
-	root.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.Header.Get("Accept"), "text/html") {
-			http.Redirect(w, r, "/ui/", http.StatusFound)
-			return
-		}
-		handler.ServeHTTP(w, r)
-	})
-	srv := &http.Server{Handler: securityHeaders(root, useTLS), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: securityHeaders(rootHandler(handler, console), useTLS),
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
 	// Run the parts. Shutdown order: stop the transports (HTTP waits for
 	// requests in flight, which wait for their commits), then drain the
@@ -376,6 +327,88 @@ func serve(ctx context.Context, cfg *serveConfig, stderr interface{ Write([]byte
 	stopActing()
 	acting.Wait()
 	return runErr
+}
+
+// openUsers starts the user service and makes sure the console's admin
+// (and vigie demo's users) exist, printing a new admin's password once.
+func openUsers(ctx context.Context, cfg *serveConfig, st *sqlite.Store, adminToken string, stderr io.Writer) (*auth.Service, error) {
+	users, err := auth.NewService(auth.Config{SessionTTL: time.Duration(cfg.Auth.SessionTTL), IdleTimeout: time.Duration(cfg.Auth.IdleTimeout),
+		LoginLimit: cfg.Auth.LoginLimit, LoginWindow: time.Duration(cfg.Auth.LoginWindow), AdminToken: adminToken},
+		auth.Deps{Records: st, Audit: st})
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	if pw, created, err := users.EnsureAdmin(ctx); err != nil {
+		return nil, err
+	} else if created {
+		fmt.Fprintf(stderr, "Console user %q, password (shown once; to be changed at first login):\n\n    %s\n\n", auth.AdminUser, pw)
+	}
+	for _, u := range cfg.demoUsers {
+		if err := users.EnsureUser(ctx, u.name, u.password, u.role); err != nil {
+			return nil, err
+		}
+	}
+	return users, nil
+}
+
+// listenSyslog opens the syslog listeners of the config, or returns nil
+// when there are none.
+func listenSyslog(cfg *serveConfig, pipe *ingest.Pipeline, maxRecord int, log *slog.Logger) (*syslog.Server, error) {
+	if cfg.Syslog.UDP == "" && cfg.Syslog.TCP == "" && cfg.Syslog.TLS == "" {
+		return nil, nil
+	}
+	var tlsConfig *tls.Config
+	if cfg.Syslog.TLS != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.Syslog.TLSCert, cfg.Syslog.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("syslog TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	dec := decsyslog.New(decsyslog.Config{})
+	return syslog.Listen(syslog.Config{
+		UDP: cfg.Syslog.UDP, TCP: cfg.Syslog.TCP, TLS: cfg.Syslog.TLS, TLSConfig: tlsConfig,
+		Queue: pipe, Decode: dec.DecodeMessage, MaxMessage: maxRecord, Logger: log,
+	})
+}
+
+// chooseTLS sets the HTTP certificate to a self-signed one made in the
+// data folder when the server listens beyond loopback without one (or
+// http.tls_self_signed asks for it).
+func chooseTLS(cfg *serveConfig, log *slog.Logger) error {
+	autoTLS := !loopback(cfg.Listen) && cfg.HTTP.TLSCert == ""
+	if cfg.HTTP.SelfSigned != nil {
+		autoTLS = *cfg.HTTP.SelfSigned && cfg.HTTP.TLSCert == ""
+	}
+	if !autoTLS {
+		return nil
+	}
+	host, _, _ := net.SplitHostPort(cfg.Listen)
+	cert, key, fp, err := selfSigned(cfg.Data, host)
+	if err != nil {
+		return fmt.Errorf("self-signed certificate: %w", err)
+	}
+	cfg.HTTP.TLSCert, cfg.HTTP.TLSKey = cert, key
+	log.Info("TLS with a self-signed certificate; give http.tls_cert to use yours", "cert", cert, "sha256", fp)
+	return nil
+}
+
+// rootHandler serves the console under /ui/ and the API elsewhere. A
+// browser opening the server's address gets the console; the
+// Elasticsearch clients that probe "/" get the API.
+func rootHandler(apiHandler, console http.Handler) http.Handler {
+	root := http.NewServeMux()
+	root.Handle("/ui/", console)
+	root.Handle("/ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
+	root.Handle("/", apiHandler)
+	root.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Redirect(w, r, "/ui/", http.StatusFound)
+			return
+		}
+		apiHandler.ServeHTTP(w, r)
+	})
+	return root
 }
 
 // retention prunes the store on a schedule until ctx ends.
