@@ -17,7 +17,7 @@ import (
 
 // RecordKind is the store.Records kind under which checkpoints are kept;
 // a checkpoint's record ID is its size, zero-padded to 20 digits, so that
-// ListRecords returns them by size.
+// the store lists them by size.
 const RecordKind = "checkpoint"
 
 // recordID returns the record ID of a checkpoint of size leaves.
@@ -27,7 +27,8 @@ func recordID(size int64) string { return fmt.Sprintf("%020d", size) }
 type LogStore interface {
 	LeafSource
 	PutRecord(ctx context.Context, r store.Record) error
-	ListRecords(ctx context.Context, kind string) ([]store.Record, error)
+	ListRecordsAfter(ctx context.Context, kind, after string, limit int) ([]store.Record, error)
+	LastRecord(ctx context.Context, kind string) (store.Record, error)
 }
 
 // Config configures the integrity log service. Its zero value works. YAML:
@@ -139,12 +140,11 @@ func Open(ctx context.Context, st LogStore, key *Key, cfg Config) (*Log, error) 
 	if err := l.tree.Sync(ctx); err != nil {
 		return nil, err
 	}
-	recs, err := st.ListRecords(ctx, RecordKind)
-	if err != nil {
+	last, err := st.LastRecord(ctx, RecordKind)
+	if err != nil && !errors.Is(err, store.ErrNoRecord) {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
 	}
-	if len(recs) > 0 {
-		last := recs[len(recs)-1]
+	if err == nil {
 		var c Checkpoint
 		if err := json.Unmarshal(last.Body, &c); err != nil {
 			return nil, fmt.Errorf("checkpoint record %s: %w", last.ID, err)
@@ -321,16 +321,12 @@ func (l *Log) Checkpoints(ctx context.Context, after int64, limit int) ([]Checkp
 	if limit <= 0 || limit > MaxCheckpoints {
 		limit = MaxCheckpoints
 	}
-	recs, err := l.st.ListRecords(ctx, RecordKind)
+	recs, err := l.st.ListRecordsAfter(ctx, RecordKind, recordID(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
 	}
 	var out []Checkpoint
-	from := recordID(after)
 	for _, r := range recs {
-		if r.ID <= from {
-			continue
-		}
 		var c Checkpoint
 		if err := json.Unmarshal(r.Body, &c); err != nil {
 			return nil, fmt.Errorf("checkpoint record %s: %w", r.ID, err)

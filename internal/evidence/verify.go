@@ -25,7 +25,7 @@ type VerifyStore interface {
 	LeafIndex(ctx context.Context, kind uint8, ref int64) (int64, error)
 	Scan(ctx context.Context, after event.ID, limit int) ([]*event.Event, error)
 	AuditLog(ctx context.Context, after int64, limit int, target string) ([]store.AuditEntry, error)
-	ListRecords(ctx context.Context, kind string) ([]store.Record, error)
+	ListRecordsAfter(ctx context.Context, kind, after string, limit int) ([]store.Record, error)
 }
 
 // FindingKind says what is wrong.
@@ -214,10 +214,6 @@ type checkedCheckpoint struct {
 }
 
 func (v *verifier) loadCheckpoints(ctx context.Context, pub PublicKey, witnessed []Checkpoint) error {
-	recs, err := v.st.ListRecords(ctx, RecordKind)
-	if err != nil {
-		return fmt.Errorf("reading checkpoints: %w", err)
-	}
 	consider := func(c Checkpoint, name string) {
 		v.report.Checkpoints++
 		if err := c.Verify(pub); err != nil {
@@ -226,6 +222,27 @@ func (v *verifier) loadCheckpoints(ctx context.Context, pub PublicKey, witnessed
 		}
 		v.checkpoints = append(v.checkpoints, checkedCheckpoint{c: c, name: name})
 	}
+	for after := ""; ; {
+		recs, err := v.st.ListRecordsAfter(ctx, RecordKind, after, store.MaxLimit)
+		if err != nil {
+			return fmt.Errorf("reading checkpoints: %w", err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		after = recs[len(recs)-1].ID
+		v.storedCheckpoints(recs, consider)
+	}
+	for i, c := range witnessed {
+		consider(c, fmt.Sprintf("witnessed checkpoint %d (size %d)", i+1, c.Size))
+	}
+	sort.SliceStable(v.checkpoints, func(i, j int) bool { return v.checkpoints[i].c.Size < v.checkpoints[j].c.Size })
+	return nil
+}
+
+// storedCheckpoints checks one page of stored checkpoint records and
+// gives the well-formed ones to consider.
+func (v *verifier) storedCheckpoints(recs []store.Record, consider func(Checkpoint, string)) {
 	for _, r := range recs {
 		name := "stored checkpoint " + strings.TrimLeft(r.ID, "0")
 		var c Checkpoint
@@ -242,11 +259,6 @@ func (v *verifier) loadCheckpoints(ctx context.Context, pub PublicKey, witnessed
 		}
 		consider(c, name)
 	}
-	for i, c := range witnessed {
-		consider(c, fmt.Sprintf("witnessed checkpoint %d (size %d)", i+1, c.Size))
-	}
-	sort.SliceStable(v.checkpoints, func(i, j int) bool { return v.checkpoints[i].c.Size < v.checkpoints[j].c.Size })
-	return nil
 }
 
 // loadPruned reads the event ID ranges of the prune audit entries whose

@@ -132,6 +132,13 @@ type Records interface {
 	GetRecord(ctx context.Context, kind, id string) (Record, error)
 	// ListRecords returns every record of kind, by ID.
 	ListRecords(ctx context.Context, kind string) ([]Record, error)
+	// ListRecordsAfter returns up to limit records of kind whose ID is
+	// above after, by ID: a page of a kind with many records. limit <= 0
+	// or above MaxLimit means MaxLimit.
+	ListRecordsAfter(ctx context.Context, kind, after string, limit int) ([]Record, error)
+	// LastRecord returns the record of kind with the greatest ID, or
+	// ErrNoRecord.
+	LastRecord(ctx context.Context, kind string) (Record, error)
 	// DeleteRecord removes kind/id; removing a missing record is not an
 	// error.
 	DeleteRecord(ctx context.Context, kind, id string) error

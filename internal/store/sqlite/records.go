@@ -93,7 +93,31 @@ func (s *Store) GetRecord(ctx context.Context, kind, id string) (store.Record, e
 
 // ListRecords returns every record of a kind, by ID.
 func (s *Store) ListRecords(ctx context.Context, kind string) ([]store.Record, error) {
-	rows, err := s.readers.QueryContext(ctx, "SELECT id, updated, body FROM records WHERE kind = ? ORDER BY id", kind)
+	return s.listRecords(ctx, kind, "SELECT id, updated, body FROM records WHERE kind = ? ORDER BY id", kind)
+}
+
+// ListRecordsAfter returns a page of the records of a kind, by ID.
+func (s *Store) ListRecordsAfter(ctx context.Context, kind, after string, limit int) ([]store.Record, error) {
+	if limit <= 0 || limit > store.MaxLimit {
+		limit = store.MaxLimit
+	}
+	return s.listRecords(ctx, kind, "SELECT id, updated, body FROM records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?", kind, after, limit)
+}
+
+// LastRecord returns the record of a kind with the greatest ID.
+func (s *Store) LastRecord(ctx context.Context, kind string) (store.Record, error) {
+	rs, err := s.listRecords(ctx, kind, "SELECT id, updated, body FROM records WHERE kind = ? ORDER BY id DESC LIMIT 1", kind)
+	if err != nil {
+		return store.Record{}, err
+	}
+	if len(rs) == 0 {
+		return store.Record{}, fmt.Errorf("last %s record: %w", kind, store.ErrNoRecord)
+	}
+	return rs[0], nil
+}
+
+func (s *Store) listRecords(ctx context.Context, kind, query string, args ...any) ([]store.Record, error) {
+	rows, err := s.readers.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s records: %w", kind, err)
 	}

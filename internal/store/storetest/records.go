@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -76,7 +78,49 @@ func testRecords(t *testing.T, open Open) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	check(openIn(t, open, dir))
+	s = openIn(t, open, dir)
+	check(s)
+
+	// Pages of a kind with many records, and its last record.
+	var ids []string
+	for i := range 25 {
+		id := fmt.Sprintf("%04d", i*3)
+		ids = append(ids, id)
+		put(s, "page", id, "{}", t0)
+	}
+	put(s, "pagez", "9999", "{}", t0) // another kind, after in key order
+	var got []string
+	for after := ""; ; {
+		page, err := s.ListRecordsAfter(ctx, "page", after, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 10 {
+			t.Fatalf("ListRecordsAfter(limit 10) returned %d records", len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			if r.Kind != "page" {
+				t.Errorf("ListRecordsAfter(page) returned a %s record", r.Kind)
+			}
+			got = append(got, r.ID)
+		}
+		after = page[len(page)-1].ID
+	}
+	if !slices.Equal(got, ids) {
+		t.Errorf("ListRecordsAfter pages = %v, want %v", got, ids)
+	}
+	if page, err := s.ListRecordsAfter(ctx, "page", "0010", 2); err != nil || len(page) != 2 || page[0].ID != "0012" || page[1].ID != "0015" {
+		t.Errorf("ListRecordsAfter(page, 0010, 2) = %v, %v; want 0012 and 0015", page, err)
+	}
+	if r, err := s.LastRecord(ctx, "page"); err != nil || r.ID != "0072" || r.Kind != "page" {
+		t.Errorf("LastRecord(page) = %s, %v; want 0072", r.ID, err)
+	}
+	if _, err := s.LastRecord(ctx, "none"); !errors.Is(err, store.ErrNoRecord) {
+		t.Errorf("LastRecord of an empty kind: %v, want ErrNoRecord", err)
+	}
 }
 
 func testAudit(t *testing.T, open Open) {
