@@ -131,3 +131,9 @@ func (nopRecords) GetRecord(context.Context, string, string) (store.Record, erro
 }
 func (nopRecords) ListRecords(context.Context, string) ([]store.Record, error) { return nil, nil }
 func (nopRecords) DeleteRecord(context.Context, string, string) error          { return nil }
+func (nopRecords) ListRecordsAfter(context.Context, string, string, int) ([]store.Record, error) {
+	return nil, nil
+}
+func (nopRecords) LastRecord(context.Context, string) (store.Record, error) {
+	return store.Record{}, store.ErrNoRecord
+}
