@@ -147,7 +147,11 @@ func verifyBundle(out io.Writer, path string, pub evidence.PublicKey, asJSON boo
 
 func verifyData(ctx context.Context, out, stderr io.Writer, data string, pub evidence.PublicKey, witnessFiles []string, asJSON bool) error {
 	if pub == nil {
-		key, err := evidence.LoadOrCreateKey(filepath.Join(data, evidenceKeyFile))
+		keyPath := filepath.Join(data, evidenceKeyFile)
+		if _, err := os.Stat(keyPath); err != nil {
+			return fmt.Errorf("no signing key in %s (%w): give the instance's public key with --key", data, err)
+		}
+		key, err := evidence.LoadOrCreateKey(keyPath)
 		if err != nil {
 			return err
 		}
