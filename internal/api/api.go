@@ -218,19 +218,25 @@ func New(cfg Config) http.Handler {
 func (s *server) auth(min auth.Role, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, ok := s.cfg.Auth.Identify(r)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
-			writeJSON(w, http.StatusUnauthorized, &Error{Code: "unauthorized",
-				Message: "missing or wrong API token: send Authorization: Bearer <token> (see <data>/admin.token)"})
-			return
-		}
-		if !who.Role.Allows(min) {
-			writeJSON(w, http.StatusForbidden, &Error{Code: "forbidden",
-				Message: fmt.Sprintf("%s %s needs the %s role; %s is %s", r.Method, r.URL.Path, min, who.User, who.Role)})
-			return
-		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, who)))
+		s.authorize(w, r, who, ok, min, h)
 	})
+}
+
+// authorize passes r to h when who (identified: ok) has a role that
+// allows min, else answers 401 or 403.
+func (s *server) authorize(w http.ResponseWriter, r *http.Request, who auth.Identity, ok bool, min auth.Role, h http.Handler) {
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
+		writeJSON(w, http.StatusUnauthorized, &Error{Code: "unauthorized",
+			Message: "missing or wrong API token: send Authorization: Bearer <token> (see <data>/admin.token)"})
+		return
+	}
+	if !who.Role.Allows(min) {
+		writeJSON(w, http.StatusForbidden, &Error{Code: "forbidden",
+			Message: fmt.Sprintf("%s %s needs the %s role; %s is %s", r.Method, r.URL.Path, min, who.User, who.Role)})
+		return
+	}
+	h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, who)))
 }
 
 type actorKey struct{}

@@ -35,11 +35,10 @@ type IngestTokenCreated struct {
 // token's events are named after its source: the request's own
 // X-Vigie-Source header and source parameter are replaced.
 func (s *server) ingest(h http.Handler) http.Handler {
-	analyst := s.auth(auth.RoleAnalyst, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, ok := s.cfg.Auth.Identify(r)
 		if !ok || who.Source == "" {
-			analyst.ServeHTTP(w, r)
+			s.authorize(w, r, who, ok, auth.RoleAnalyst, h)
 			return
 		}
 		r = r.Clone(r.Context())
