@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-sec/vigie/internal/api"
+	"github.com/vigie-sec/vigie/internal/evidence/bundle"
 	"github.com/vigie-sec/vigie/internal/incident"
 	"github.com/vigie-sec/vigie/internal/scope"
 	"github.com/vigie-sec/vigie/internal/shareddata"
@@ -117,6 +119,36 @@ func TestStratusIncidents(t *testing.T) {
 		if !has(shared, want) {
 			t.Errorf("no exfiltration incident's scope names %s: %v", want, shared)
 		}
+	}
+
+	// An exfiltration incident leaves as a case bundle that verifies
+	// offline and carries the real CloudTrail records byte for byte.
+	exfil := incidentsWith(t, cli, "T1537")
+	if len(exfil) == 0 {
+		t.Fatal("no exfiltration incident to export")
+	}
+	var cps api.CheckpointsResponse
+	if err := json.Unmarshal([]byte(cli("checkpoints", "--json")), &cps); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "exfiltration.zip")
+	cli("export", fmt.Sprint(exfil[0].ID), "-o", path)
+	if out, err := runCLI(t, ctx, "verify", path, "--key", cps.PublicKey.String()); err != nil {
+		t.Fatalf("the exfiltration bundle does not verify: %v\n%s", err, out)
+	}
+	b, err := bundle.Read(path, bundle.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := 0
+	for _, e := range b.Events {
+		if bytes.Contains(e.Raw, []byte(`"eventSource"`)) {
+			raw++
+		}
+	}
+	t.Logf("exfiltration bundle: %d CloudTrail records among %d events, %d alerts", raw, len(b.Events), len(b.Alerts))
+	if raw == 0 || len(b.Alerts) != len(exfil[0].Alerts) {
+		t.Errorf("bundle: %d CloudTrail records among %d events, %d alerts (incident: %d)", raw, len(b.Events), len(b.Alerts), len(exfil[0].Alerts))
 	}
 }
 
